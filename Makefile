@@ -1,0 +1,73 @@
+# filmmag: `make run` serves the demo site on http://127.0.0.1:8000, `make test` runs every test.
+# Needs Python 3.12+; the interpreter is found automatically (python3.13, python3.12, pyenv).
+
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# The first interpreter that is Python 3.12 or newer.
+PYTHON ?= $(shell for c in python3.13 python3.12 python3 \
+	$$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3 $$(pyenv root 2>/dev/null)/versions/3.12*/bin/python3 \
+	$$HOME/.pyenv/versions/3.13*/bin/python3 $$HOME/.pyenv/versions/3.12*/bin/python3; do \
+	command -v $$c >/dev/null 2>&1 && PYENV_VERSION= $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
+	&& { command -v $$c; break; }; done)
+
+.PHONY: run serve test test-fast test-browser lint format check bench demo editor clean help
+
+help:
+	@echo "make run     set up (venv, database, demo content) and serve on http://$(HOST):$(PORT)"
+	@echo "make test    install the test requirements and run the whole suite"
+	@echo "make lint    ruff check + format check;  make bench  query counts and timings"
+
+$(BIN)/activate:
+	@test -n "$(PYTHON)" || { echo "Python 3.12+ not found: install it (e.g. pyenv install 3.13) or pass PYTHON=/path/to/python3.12"; exit 1; }
+	@echo "Creating $(VENV) with $(PYTHON)"
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/activate
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+run: $(VENV)/.installed
+	DJANGO_DEBUG=true $(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=true $(PY) manage.py load_demo
+	DJANGO_DEBUG=true $(PY) manage.py ensure_editor
+	DJANGO_DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
+
+editor: $(VENV)/.installed
+	DJANGO_DEBUG=true $(PY) manage.py ensure_editor --reset-password
+
+test: $(VENV)/.installed-dev
+	$(BIN)/pytest
+
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/pytest --ignore=tests/browser -q
+
+test-browser: $(VENV)/.installed-dev
+	$(BIN)/pytest tests/browser
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check: $(VENV)/.installed-dev
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+
+bench: $(VENV)/.installed-dev
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

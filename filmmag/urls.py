@@ -1,0 +1,40 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
+from django.urls import include, path
+from django.views.generic import TemplateView
+
+from films.sitemaps import FilmSitemap, GenreSitemap, PersonSitemap
+from reviews.sitemaps import ReviewSitemap
+
+sitemaps = {
+    "films": FilmSitemap,
+    "reviews": ReviewSitemap,
+    "people": PersonSitemap,
+    "genres": GenreSitemap,
+}
+
+admin.site.site_header = "filmmag editorial"
+admin.site.site_title = "filmmag admin"
+admin.site.index_title = "Catalogue and reviews"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("reviews.urls")),
+    path("", include("films.urls")),
+    path(
+        "sitemap.xml",
+        sitemap,
+        {"sitemaps": sitemaps},
+        name="django.contrib.sitemaps.views.sitemap",
+    ),
+    path(
+        "robots.txt",
+        TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
+        name="robots_txt",
+    ),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

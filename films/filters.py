@@ -1,0 +1,261 @@
+"""The film list's filters and their facet counts.
+
+Options within one filter widen the result (any of the ticked genres), different filters
+narrow it (genre AND director AND where to watch). Service and offer type describe the same
+availability row: "Criterion Channel" + "Rent" means renting on Criterion, not either.
+A facet count is the number of films the option would give with every *other* filter applied.
+"""
+
+from dataclasses import dataclass
+
+import django_filters
+from django import forms
+from django.db.models import Count, Exists, F, OuterRef, Q
+
+from films.models import FIRST_FILM_YEAR, LAST_PLAUSIBLE_YEAR, Availability, Credit, Film, Genre
+from films.models import Person, StreamingService
+
+DECADES = [(str(d), f"{d}s") for d in range(FIRST_FILM_YEAR // 10 * 10, LAST_PLAUSIBLE_YEAR, 10)]
+
+
+class Sort:
+    TITLE = "title"
+    NEWEST = "-year"
+    OLDEST = "year"
+    RECENTLY_REVIEWED = "reviewed"
+    RATING = "rating"
+
+    choices = [
+        (TITLE, "Title"),
+        (NEWEST, "Newest first"),
+        (OLDEST, "Oldest first"),
+        (RECENTLY_REVIEWED, "Recently reviewed"),
+        (RATING, "Highest rated"),
+    ]
+    orderings = {
+        TITLE: ["title", "year", "pk"],
+        NEWEST: ["-year", "title", "pk"],
+        OLDEST: ["year", "title", "pk"],
+        RECENTLY_REVIEWED: [F("last_reviewed_at").desc(nulls_last=True), "title", "pk"],
+        RATING: [F("latest_rating").desc(nulls_last=True), "title", "pk"],
+    }
+
+
+@dataclass(frozen=True)
+class FacetOption:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+class FilmFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="Title", method="filter_title", max_length=100)
+    genre = django_filters.ModelMultipleChoiceFilter(
+        label="Genre", queryset=Genre.objects.all(), to_field_name="slug", method="filter_genre"
+    )
+    director = django_filters.ModelChoiceFilter(
+        label="Director",
+        queryset=Person.objects.all(),
+        to_field_name="slug",
+        method="filter_director",
+    )
+    # Service and offer type are applied together in filter_queryset().
+    service = django_filters.ModelMultipleChoiceFilter(
+        label="Streaming service",
+        queryset=StreamingService.objects.all(),
+        to_field_name="slug",
+        method="filter_nothing",
+    )
+    offer = django_filters.MultipleChoiceFilter(
+        label="Offer type", choices=Availability.OfferType.choices, method="filter_nothing"
+    )
+    decade = django_filters.ChoiceFilter(label="Decade", choices=DECADES, method="filter_decade")
+    year_min = django_filters.NumberFilter(
+        label="From year", field_name="year", lookup_expr="gte", min_value=0, max_value=9999
+    )
+    year_max = django_filters.NumberFilter(
+        label="To year", field_name="year", lookup_expr="lte", min_value=0, max_value=9999
+    )
+    reviewed = django_filters.ChoiceFilter(
+        label="Reviews",
+        choices=[("yes", "Reviewed"), ("no", "Not yet reviewed")],
+        method="filter_reviewed",
+    )
+    sort = django_filters.ChoiceFilter(
+        label="Sort by", choices=Sort.choices, method="filter_nothing", empty_label=None
+    )
+
+    class Meta:
+        model = Film
+        fields = []
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        for name in ("year_min", "year_max"):
+            self.form.fields[name].widget = forms.NumberInput(attrs={"inputmode": "numeric"})
+            self.form.fields[name].error_messages["invalid"] = "Enter a year, such as 1957."
+
+    # --- filtering -----------------------------------------------------------------------
+
+    def filter_nothing(self, queryset, name, value):
+        return queryset
+
+    def filter_title(self, queryset, name, value):
+        return queryset.filter(Q(title__icontains=value) | Q(original_title__icontains=value))
+
+    def filter_genre(self, queryset, name, genres):
+        through = Film.genres.through.objects.filter(film=OuterRef("pk"), genre__in=genres)
+        return queryset.filter(Exists(through))
+
+    def filter_director(self, queryset, name, person):
+        credits = Credit.objects.filter(film=OuterRef("pk"), person=person, role=Credit.Role.DIRECTOR)
+        return queryset.filter(Exists(credits))
+
+    def filter_decade(self, queryset, name, decade):
+        start = int(decade)
+        return queryset.filter(year__gte=start, year__lte=start + 9)
+
+    def filter_reviewed(self, queryset, name, value):
+        has_review = Exists(self.published_reviews().filter(film=OuterRef("pk")))
+        return queryset.filter(has_review if value == "yes" else ~has_review)
+
+    @staticmethod
+    def published_reviews():
+        from reviews.models import Review
+
+        return Review.objects.published()
+
+    @staticmethod
+    def availability_rows(services, offers):
+        rows = Availability.objects.all()
+        if services:
+            rows = rows.filter(service__in=services)
+        if offers:
+            rows = rows.filter(offer_type__in=offers)
+        return rows
+
+    def active_values(self, skip=()):
+        cleaned = getattr(self.form, "cleaned_data", {})
+        return {
+            name: value
+            for name, value in cleaned.items()
+            if name not in skip and value not in (None, "", [], ())
+            and not (hasattr(value, "exists") and not list(value))
+        }
+
+    def filter_queryset(self, queryset, skip=()):
+        """Apply every valid filter except those named in ``skip`` (invalid ones are ignored)."""
+        values = self.active_values(skip)
+        for name, value in values.items():
+            queryset = self.filters[name].filter(queryset, value)
+        services, offers = values.get("service"), values.get("offer")
+        if services or offers:
+            rows = self.availability_rows(services, offers).filter(film=OuterRef("pk"))
+            queryset = queryset.filter(Exists(rows))
+        return queryset
+
+    def sort_queryset(self, queryset):
+        sort = self.active_values().get("sort") or Sort.TITLE
+        return queryset.order_by(*Sort.orderings[sort])
+
+    @property
+    def qs(self):
+        if not hasattr(self, "_qs"):
+            self.is_valid()  # runs validation; invalid values are then left out
+            self._qs = self.sort_queryset(self.filter_queryset(self.queryset.all()))
+        return self._qs
+
+    # --- facet counts ----------------------------------------------------------------------
+
+    def base(self, *skip):
+        return self.filter_queryset(Film.objects.all(), skip=skip).values("pk")
+
+    def facets(self):
+        """Every option of every filter with its count; one query per filter."""
+        values = self.active_values()
+        selected_genres = {g.slug for g in values.get("genre", [])}
+        selected_services = {s.slug for s in values.get("service", [])}
+        selected_offers = set(values.get("offer", []))
+        director = values.get("director")
+
+        genres = Genre.objects.annotate(
+            n=Count("films", filter=Q(films__in=self.base("genre")))
+        ).order_by("name")
+
+        directors = (
+            Person.objects.filter(credits__role=Credit.Role.DIRECTOR)
+            .annotate(
+                n=Count(
+                    "credits__film",
+                    filter=Q(credits__film__in=self.base("director")),
+                    distinct=True,
+                )
+            )
+            .filter(Q(n__gt=0) | Q(pk=getattr(director, "pk", None)))
+            .order_by("name")
+        )
+
+        # The offer filter still applies to the service counts (and vice versa): same row.
+        offer_scope = Q(availabilities__film__in=self.base("service", "offer"))
+        if selected_offers:
+            offer_scope &= Q(availabilities__offer_type__in=selected_offers)
+        services = StreamingService.objects.annotate(
+            n=Count("availabilities__film", filter=offer_scope, distinct=True)
+        ).order_by("name")
+
+        offer_rows = self.availability_rows(values.get("service"), None).filter(
+            film__in=self.base("service", "offer")
+        )
+        offer_counts = dict(
+            offer_rows.values_list("offer_type").annotate(n=Count("film", distinct=True)).order_by()
+        )
+
+        decade_counts = dict(
+            self.filter_queryset(Film.objects.all(), skip=("decade",))
+            .annotate(decade=F("year") / 10 * 10)
+            .values_list("decade")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+
+        reviewed = self.filter_queryset(Film.objects.all(), skip=("reviewed",)).aggregate(
+            total=Count("pk"),
+            yes=Count("pk", filter=Exists(self.published_reviews().filter(film=OuterRef("pk")))),
+        )
+        reviewed_choice = values.get("reviewed")
+        total = {
+            None: reviewed["total"],
+            "yes": reviewed["yes"],
+            "no": reviewed["total"] - reviewed["yes"],
+        }[reviewed_choice]
+
+        selected_decade = values.get("decade")
+        return {
+            "total": total,
+            "genre": [FacetOption(g.slug, g.name, g.n, g.slug in selected_genres) for g in genres],
+            "director": [
+                FacetOption(p.slug, p.name, p.n, p.pk == getattr(director, "pk", None))
+                for p in directors
+            ],
+            "service": [
+                FacetOption(s.slug, s.name, s.n, s.slug in selected_services) for s in services
+            ],
+            "offer": [
+                FacetOption(value, label, offer_counts.get(value, 0), value in selected_offers)
+                for value, label in Availability.OfferType.choices
+            ],
+            "decade": [
+                FacetOption(str(d), f"{d}s", n, str(d) == selected_decade)
+                for d, n in sorted(decade_counts.items())
+            ],
+            "reviewed": [
+                FacetOption("yes", "Reviewed", reviewed["yes"], reviewed_choice == "yes"),
+                FacetOption(
+                    "no",
+                    "Not yet reviewed",
+                    reviewed["total"] - reviewed["yes"],
+                    reviewed_choice == "no",
+                ),
+            ],
+        }

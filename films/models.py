@@ -1,0 +1,288 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Prefetch, Q
+from django.urls import reverse
+from django.utils.text import slugify
+from django_countries.fields import CountryField
+from taggit.managers import TaggableManager
+
+FIRST_FILM_YEAR = 1870
+LAST_PLAUSIBLE_YEAR = 2100
+
+
+def default_region() -> str:
+    return settings.FILMMAG_DEFAULT_REGION
+
+
+def unique_slug(model, text: str, *, exclude_pk=None, max_length: int = 80) -> str:
+    """A slug for ``text`` that no other row of ``model`` has: "vertigo", "vertigo-2", ..."""
+    base = slugify(text, allow_unicode=False)[: max_length - 4].strip("-") or "untitled"
+    taken = set(
+        model.objects.filter(slug__startswith=base)
+        .exclude(pk=exclude_pk)
+        .values_list("slug", flat=True)
+    )
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+class Genre(models.Model):
+    name = models.CharField(max_length=60, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("films:genre_detail", kwargs={"slug": self.slug})
+
+
+class Person(models.Model):
+    name = models.CharField(max_length=200, help_text="As credited in English, e.g. “Mikhail Kalatozov”.")
+    slug = models.SlugField(max_length=200, unique=True)
+    original_name = models.CharField(
+        max_length=200, blank=True, help_text="In the original script, e.g. “Михаил Калатозов”."
+    )
+    birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    death_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    bio = models.TextField(blank=True, help_text="A short biography shown on the person's page.")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "people"
+        indexes = [models.Index(fields=["name"], name="person_name_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(death_year__isnull=True)
+                | Q(birth_year__isnull=True)
+                | Q(death_year__gte=models.F("birth_year")),
+                name="person_death_after_birth",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(Person, self.name, exclude_pk=self.pk)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("films:person_detail", kwargs={"slug": self.slug})
+
+
+class StreamingService(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    website = models.URLField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "streaming service"
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(StreamingService, self.name, exclude_pk=self.pk)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("films:service_detail", kwargs={"slug": self.slug})
+
+
+class FilmQuerySet(models.QuerySet):
+    def with_directors(self):
+        directors = Credit.objects.filter(role=Credit.Role.DIRECTOR).select_related("person")
+        return self.prefetch_related(
+            Prefetch("credits", queryset=directors, to_attr="director_credits")
+        )
+
+    def for_listing(self):
+        """Everything a film card shows: genres, directors and its latest published review."""
+        from reviews.models import Review
+
+        published = Review.objects.published()
+        latest = published.filter(film=models.OuterRef("pk")).order_by("-published_at")
+        return (
+            self.with_directors()
+            .prefetch_related("genres")
+            .annotate(
+                last_reviewed_at=models.Subquery(latest.values("published_at")[:1]),
+                latest_rating=models.Subquery(latest.values("rating")[:1]),
+            )
+        )
+
+    def for_detail(self):
+        from reviews.models import Review
+
+        return self.prefetch_related(
+            "genres",
+            "tags",
+            Prefetch("credits", queryset=Credit.objects.select_related("person")),
+            Prefetch(
+                "availabilities",
+                queryset=Availability.objects.select_related("service").order_by(
+                    "offer_type", "region", "service__name"
+                ),
+            ),
+            Prefetch(
+                "reviews",
+                queryset=Review.objects.published().order_by("-published_at"),
+                to_attr="published_reviews",
+            ),
+        )
+
+
+class Film(models.Model):
+    title = models.CharField(max_length=200, help_text="The English release title.")
+    slug = models.SlugField(max_length=220, unique=True)
+    original_title = models.CharField(
+        max_length=200, blank=True, help_text="In the original language and script, if different."
+    )
+    release_date = models.DateField(
+        null=True, blank=True, help_text="First release. Leave empty if only the year is known."
+    )
+    year = models.PositiveSmallIntegerField(
+        blank=True,
+        validators=[MinValueValidator(FIRST_FILM_YEAR), MaxValueValidator(LAST_PLAUSIBLE_YEAR)],
+        help_text="Release year, used for filtering and sorting. Filled from the release date.",
+    )
+    runtime = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Running time in minutes."
+    )
+    countries = CountryField(multiple=True, blank=True, help_text="Production countries.")
+    original_language = models.CharField(max_length=60, blank=True)
+    logline = models.TextField(blank=True, help_text="One sentence shown on film cards.")
+    poster = models.ImageField(upload_to="posters/%Y/", blank=True)
+    genres = models.ManyToManyField(Genre, related_name="films", blank=True)
+    tags = TaggableManager(blank=True, help_text="Comma-separated keywords.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = FilmQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title", "year"]
+        indexes = [
+            models.Index(fields=["year"], name="film_year_idx"),
+            models.Index(fields=["title"], name="film_title_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(year__gte=FIRST_FILM_YEAR) & Q(year__lte=LAST_PLAUSIBLE_YEAR),
+                name="film_year_plausible",
+            ),
+            models.CheckConstraint(
+                condition=Q(runtime__isnull=True) | Q(runtime__gt=0), name="film_runtime_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.year})"
+
+    def clean(self):
+        if self.release_date:
+            self.year = self.release_date.year
+        elif self.year is None:
+            raise ValidationError({"year": "Give the release date, or at least the year."})
+
+    def save(self, *args, **kwargs):
+        if self.release_date:
+            self.year = self.release_date.year
+        if not self.slug:
+            self.slug = unique_slug(Film, self.title, exclude_pk=self.pk)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("films:film_detail", kwargs={"slug": self.slug})
+
+    @property
+    def directors(self):
+        """Directors, from ``with_directors()``'s prefetch when present."""
+        credits = getattr(self, "director_credits", None)
+        if credits is None:
+            credits = self.credits.filter(role=Credit.Role.DIRECTOR).select_related("person")
+        return [credit.person for credit in credits]
+
+
+class Credit(models.Model):
+    class Role(models.TextChoices):
+        DIRECTOR = "director", "Director"
+        WRITER = "writer", "Writer"
+        PRODUCER = "producer", "Producer"
+        CINEMATOGRAPHER = "cinematographer", "Cinematographer"
+        EDITOR = "editor", "Editor"
+        COMPOSER = "composer", "Composer"
+        ACTOR = "actor", "Actor"
+
+    film = models.ForeignKey(Film, on_delete=models.CASCADE, related_name="credits")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="credits")
+    role = models.CharField(max_length=20, choices=Role)
+    character = models.CharField(
+        max_length=200, blank=True, help_text="For actors: the character's name as credited."
+    )
+    order = models.PositiveSmallIntegerField(
+        default=0, help_text="Billing order: lower numbers are listed first."
+    )
+
+    class Meta:
+        ordering = ["film", "role", "order", "pk"]
+        indexes = [
+            models.Index(fields=["role", "person"], name="credit_role_person_idx"),
+            models.Index(fields=["film", "role", "order"], name="credit_film_role_order_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["film", "person", "role", "character"], name="credit_unique_per_film"
+            ),
+            models.CheckConstraint(
+                condition=Q(role="actor") | Q(character=""), name="credit_character_only_for_actors"
+            ),
+        ]
+
+    def __str__(self):
+        label = f"{self.person} – {self.get_role_display()}"
+        return f"{label} ({self.character})" if self.character else label
+
+
+class Availability(models.Model):
+    class OfferType(models.TextChoices):
+        SUBSCRIPTION = "subscription", "Subscription"
+        RENT = "rent", "Rent"
+        BUY = "buy", "Buy"
+        FREE = "free", "Free"
+        ADS = "ads", "Free with ads"
+
+    film = models.ForeignKey(Film, on_delete=models.CASCADE, related_name="availabilities")
+    service = models.ForeignKey(
+        StreamingService, on_delete=models.CASCADE, related_name="availabilities"
+    )
+    offer_type = models.CharField(max_length=20, choices=OfferType)
+    region = CountryField(default=default_region, help_text="Where this offer applies.")
+    url = models.URLField("link", max_length=500, blank=True, help_text="Deep link to the film.")
+    last_checked = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["film", "offer_type", "region", "service"]
+        verbose_name_plural = "availability"
+        indexes = [
+            models.Index(fields=["service", "offer_type", "region"], name="avail_service_offer_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["film", "service", "offer_type", "region"], name="availability_unique_offer"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.film} on {self.service} ({self.get_offer_type_display()}, {self.region})"

@@ -1,0 +1,143 @@
+from itertools import groupby
+
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from django.views.generic import DetailView
+from django_filters.views import FilterView
+
+from films.filters import FilmFilter
+from films.models import Availability, Credit, Film, Genre, Person, StreamingService
+from films.pagination import LenientPaginationMixin
+
+
+class FilmListView(LenientPaginationMixin, FilterView):
+    filterset_class = FilmFilter
+    template_name = "films/film_list.html"
+    context_object_name = "films"
+    paginate_by = 24
+    strict = False  # an invalid value is reported and ignored, the rest still filters
+    heading = "Films"
+
+    def get_queryset(self):
+        return Film.objects.for_listing()
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        preset = self.get_preset()
+        if preset:
+            data = kwargs["data"].copy() if kwargs["data"] is not None else self.request.GET.copy()
+            for key, value in preset.items():
+                if value not in data.getlist(key):
+                    data.appendlist(key, value)
+            kwargs["data"] = data
+        return kwargs
+
+    def get_preset(self):
+        """Filter values fixed by the URL (a genre's or a service's own page)."""
+        return {}
+
+    def get_context_data(self, **kwargs):
+        self.facets = self.filterset.facets()
+        self.known_count = self.facets["total"]
+        context = super().get_context_data(**kwargs)
+        context.update(
+            facets=self.facets,
+            heading=self.heading,
+            filter_errors=[
+                (self.filterset.form.fields[name].label, error)
+                for name, errors in self.filterset.form.errors.items()
+                for error in errors
+            ]
+            if self.filterset.is_bound
+            else [],
+        )
+        return context
+
+
+class GenreDetailView(FilmListView):
+    template_name = "films/genre_detail.html"
+
+    def get_preset(self):
+        self.genre = get_object_or_404(Genre, slug=self.kwargs["slug"])
+        self.heading = f"{self.genre.name} films"
+        return {"genre": self.genre.slug}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(genre=self.genre, **kwargs)
+
+
+class ServiceDetailView(FilmListView):
+    template_name = "films/service_detail.html"
+
+    def get_preset(self):
+        self.service = get_object_or_404(StreamingService, slug=self.kwargs["slug"])
+        self.heading = f"Films on {self.service.name}"
+        return {"service": self.service.slug}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(service=self.service, **kwargs)
+
+
+class FilmDetailView(DetailView):
+    context_object_name = "film"
+
+    def get_queryset(self):
+        return Film.objects.for_detail()
+
+    def get_context_data(self, **kwargs):
+        film = self.object
+        credits = list(film.credits.all())
+        roles = dict(Credit.Role.choices)
+        crew = [
+            (roles[role], [c.person for c in group])
+            for role, group in groupby(
+                sorted(
+                    (c for c in credits if c.role != Credit.Role.ACTOR),
+                    key=lambda c: (list(roles).index(c.role), c.order, c.pk),
+                ),
+                key=lambda c: c.role,
+            )
+        ]
+        return super().get_context_data(
+            directors=[c.person for c in credits if c.role == Credit.Role.DIRECTOR],
+            cast=sorted(
+                (c for c in credits if c.role == Credit.Role.ACTOR), key=lambda c: (c.order, c.pk)
+            ),
+            crew=crew,
+            where_to_watch=_group_availability(film.availabilities.all()),
+            reviews=film.published_reviews,
+            **kwargs,
+        )
+
+
+def _group_availability(rows):
+    """[(offer label, [(region, [availability, ...]), ...]), ...] in the offer types' order."""
+    labels = dict(Availability.OfferType.choices)
+    order = list(labels)
+    rows = sorted(rows, key=lambda a: (order.index(a.offer_type), a.region.name, a.service.name))
+    return [
+        (labels[offer], [(region, list(items)) for region, items in groupby(group, lambda a: a.region)])
+        for offer, group in groupby(rows, key=lambda a: a.offer_type)
+    ]
+
+
+class PersonDetailView(DetailView):
+    context_object_name = "person"
+
+    def get_queryset(self):
+        return Person.objects.prefetch_related(
+            Prefetch(
+                "credits",
+                queryset=Credit.objects.select_related("film").order_by(
+                    "-film__year", "film__title", "order"
+                ),
+            )
+        )
+
+    def get_context_data(self, **kwargs):
+        roles = dict(Credit.Role.choices)
+        by_role = {}
+        for credit in self.object.credits.all():
+            by_role.setdefault(credit.role, []).append(credit)
+        filmography = [(roles[role], by_role[role]) for role in roles if role in by_role]
+        return super().get_context_data(filmography=filmography, **kwargs)

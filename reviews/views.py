@@ -1,0 +1,57 @@
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404
+from django.views.generic import DetailView, ListView
+from taggit.models import Tag
+
+from films.models import Film, Genre, StreamingService
+from films.pagination import LenientPaginationMixin
+from reviews.models import Review
+
+
+class HomeView(ListView):
+    template_name = "reviews/home.html"
+    context_object_name = "reviews"
+
+    def get_queryset(self):
+        return Review.objects.published().for_listing()[:7]
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            genres=Genre.objects.annotate(film_count=Count("films")).filter(film_count__gt=0),
+            services=StreamingService.objects.annotate(
+                film_count=Count("availabilities__film", distinct=True)
+            ).filter(film_count__gt=0),
+            **kwargs,
+        )
+
+
+class ReviewListView(LenientPaginationMixin, ListView):
+    template_name = "reviews/review_list.html"
+    context_object_name = "reviews"
+    paginate_by = 20
+
+    def get_queryset(self):
+        return Review.objects.published().for_listing()
+
+
+class ReviewDetailView(DetailView):
+    context_object_name = "review"
+
+    def get_queryset(self):
+        return Review.objects.published().for_detail()
+
+
+class TagDetailView(LenientPaginationMixin, ListView):
+    """Published reviews with a keyword, and films tagged with it."""
+
+    template_name = "reviews/tag_detail.html"
+    context_object_name = "reviews"
+    paginate_by = 20
+
+    def get_queryset(self):
+        self.tag = get_object_or_404(Tag, slug=self.kwargs["slug"])
+        return Review.objects.published().for_listing().filter(keywords=self.tag)
+
+    def get_context_data(self, **kwargs):
+        films = Film.objects.filter(Q(tags=self.tag)).with_directors().order_by("title")[:48]
+        return super().get_context_data(tag=self.tag, films=films, **kwargs)

@@ -1,0 +1,86 @@
+"""Small builders for test data: ``make_film(title="Vertigo", genres=["Thriller"])``."""
+
+import itertools
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from films.models import Availability, Credit, Film, Genre, Person, StreamingService
+from reviews.models import Review
+
+_counter = itertools.count(1)
+
+
+def make_genre(name=None, **overrides):
+    name = name or f"Genre {next(_counter)}"
+    genre, _ = Genre.objects.get_or_create(
+        name=name, defaults={"slug": overrides.pop("slug", None) or _slug(name), **overrides}
+    )
+    return genre
+
+
+def make_person(name=None, **overrides):
+    name = name or f"Person {next(_counter)}"
+    existing = Person.objects.filter(name=name).first()
+    return existing or Person.objects.create(name=name, **overrides)
+
+
+def make_service(name=None, **overrides):
+    name = name or f"Service {next(_counter)}"
+    existing = StreamingService.objects.filter(name=name).first()
+    return existing or StreamingService.objects.create(name=name, **overrides)
+
+
+def make_film(title=None, *, genres=(), directors=(), cast=(), availability=(), **overrides):
+    """A film; ``cast`` is [(person name, character)], ``availability`` [(service, offer[, region])]."""
+    title = title or f"Film {next(_counter)}"
+    overrides.setdefault("year", 1957)
+    film = Film.objects.create(title=title, **overrides)
+    film.genres.set([make_genre(name) for name in genres])
+    for order, name in enumerate(directors):
+        Credit.objects.create(film=film, person=make_person(name), role="director", order=order)
+    for order, (name, character) in enumerate(cast):
+        Credit.objects.create(
+            film=film, person=make_person(name), role="actor", character=character, order=order
+        )
+    for service, offer, *region in availability:
+        Availability.objects.create(
+            film=film,
+            service=make_service(service),
+            offer_type=offer,
+            region=region[0] if region else "US",
+        )
+    return film
+
+
+def make_user(username=None, *, staff=False, superuser=False, **overrides):
+    username = username or f"user{next(_counter)}"
+    return get_user_model().objects.create_user(
+        username=username,
+        password="a-test-password-123",
+        is_staff=staff or superuser,
+        is_superuser=superuser,
+        **overrides,
+    )
+
+
+def make_review(film=None, *, published=True, keywords=(), **overrides):
+    film = film or make_film()
+    if published:
+        overrides.setdefault("status", Review.Status.PUBLISHED)
+        overrides.setdefault("published_at", timezone.now() - timedelta(days=1))
+    overrides.setdefault("headline", f"Review {next(_counter)}")
+    overrides.setdefault("synopsis", "What happens.")
+    overrides.setdefault("critique", "What we think.")
+    review = Review.objects.create(film=film, **overrides)
+    if keywords:
+        review.keywords.add(*keywords)
+    return review
+
+
+def _slug(name):
+    from django.utils.text import slugify
+
+    return slugify(name)
+
