@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 
-from films.filters import FilmFilter
+from films.filters import FilmFilter, Sort
 from films.models import Availability, Credit, Film, Genre, Person, StreamingService
 from films.pagination import LenientPaginationMixin
 
@@ -43,6 +43,8 @@ class FilmListView(LenientPaginationMixin, FilterView):
         context.update(
             facets=self.facets,
             heading=self.heading,
+            sort_choices=Sort.choices,
+            current_sort=self.filterset.active_values().get("sort") or Sort.TITLE,
             filter_errors=[
                 (self.filterset.form.fields[name].label, error)
                 for name, errors in self.filterset.form.errors.items()

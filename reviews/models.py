@@ -122,11 +122,3 @@ class Review(models.Model):
         if self.author_id:
             return self.author.get_full_name() or self.author.get_username()
         return "filmmag"
-
-    @property
-    def rating_stars(self) -> str:
-        """★★★½☆ style text for the rating, empty when unrated."""
-        if self.rating is None:
-            return ""
-        full, half = divmod(int(self.rating * 2), 2)
-        return "★" * full + ("½" if half else "") + "☆" * (5 - full - half)
