@@ -12,8 +12,16 @@ import django_filters
 from django import forms
 from django.db.models import Count, Exists, F, OuterRef, Q
 
-from films.models import FIRST_FILM_YEAR, LAST_PLAUSIBLE_YEAR, Availability, Credit, Film, Genre
-from films.models import Person, StreamingService
+from films.models import (
+    FIRST_FILM_YEAR,
+    LAST_PLAUSIBLE_YEAR,
+    Availability,
+    Credit,
+    Film,
+    Genre,
+    Person,
+    StreamingService,
+)
 
 DECADES = [(str(d), f"{d}s") for d in range(FIRST_FILM_YEAR // 10 * 10, LAST_PLAUSIBLE_YEAR, 10)]
 
@@ -109,7 +117,9 @@ class FilmFilter(django_filters.FilterSet):
         return queryset.filter(Exists(through))
 
     def filter_director(self, queryset, name, person):
-        credits = Credit.objects.filter(film=OuterRef("pk"), person=person, role=Credit.Role.DIRECTOR)
+        credits = Credit.objects.filter(
+            film=OuterRef("pk"), person=person, role=Credit.Role.DIRECTOR
+        )
         return queryset.filter(Exists(credits))
 
     def filter_decade(self, queryset, name, decade):
@@ -140,7 +150,8 @@ class FilmFilter(django_filters.FilterSet):
         return {
             name: value
             for name, value in cleaned.items()
-            if name not in skip and value not in (None, "", [], ())
+            if name not in skip
+            and value not in (None, "", [], ())
             and not (hasattr(value, "exists") and not list(value))
         }
 

@@ -45,7 +45,9 @@ class Genre(models.Model):
 
 
 class Person(models.Model):
-    name = models.CharField(max_length=200, help_text="As credited in English, e.g. “Mikhail Kalatozov”.")
+    name = models.CharField(
+        max_length=200, help_text="As credited in English, e.g. “Mikhail Kalatozov”."
+    )
     slug = models.SlugField(max_length=200, unique=True)
     original_name = models.CharField(
         max_length=200, blank=True, help_text="In the original script, e.g. “Михаил Калатозов”."
@@ -190,12 +192,6 @@ class Film(models.Model):
     def __str__(self):
         return f"{self.title} ({self.year})"
 
-    def clean(self):
-        if self.release_date:
-            self.year = self.release_date.year
-        elif self.year is None:
-            raise ValidationError({"year": "Give the release date, or at least the year."})
-
     def save(self, *args, **kwargs):
         if self.release_date:
             self.year = self.release_date.year
@@ -205,6 +201,12 @@ class Film(models.Model):
 
     def get_absolute_url(self):
         return reverse("films:film_detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        if self.release_date:
+            self.year = self.release_date.year
+        elif self.year is None:
+            raise ValidationError({"year": "Give the release date, or at least the year."})
 
     @property
     def directors(self):
@@ -276,7 +278,9 @@ class Availability(models.Model):
         ordering = ["film", "offer_type", "region", "service"]
         verbose_name_plural = "availability"
         indexes = [
-            models.Index(fields=["service", "offer_type", "region"], name="avail_service_offer_idx"),
+            models.Index(
+                fields=["service", "offer_type", "region"], name="avail_service_offer_idx"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

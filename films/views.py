@@ -118,7 +118,10 @@ def _group_availability(rows):
     order = list(labels)
     rows = sorted(rows, key=lambda a: (order.index(a.offer_type), a.region.name, a.service.name))
     return [
-        (labels[offer], [(region, list(items)) for region, items in groupby(group, lambda a: a.region)])
+        (
+            labels[offer],
+            [(region, list(items)) for region, items in groupby(group, lambda a: a.region)],
+        )
         for offer, group in groupby(rows, key=lambda a: a.offer_type)
     ]
 

@@ -24,7 +24,7 @@ class ReviewQuerySet(models.QuerySet):
         from films.models import Credit
 
         return self.select_related("film", "author").prefetch_related(
-            "tags",
+            "keywords",
             "film__genres",
             models.Prefetch(
                 "film__credits",
@@ -51,7 +51,9 @@ class Review(models.Model):
         help_text="The editor account responsible for this review.",
     )
     byline = models.CharField(
-        max_length=120, blank=True, help_text="The writer's name as printed; defaults to the author."
+        max_length=120,
+        blank=True,
+        help_text="The writer's name as printed; defaults to the author.",
     )
     rating = models.DecimalField(
         max_digits=2,
@@ -61,11 +63,15 @@ class Review(models.Model):
         choices=RATING_CHOICES,
         help_text="Stars out of 5, in half steps. Leave empty for an unrated piece.",
     )
-    synopsis = models.TextField(blank=True, help_text="Plain text; separate paragraphs with a blank line.")
+    synopsis = models.TextField(
+        blank=True, help_text="Plain text; separate paragraphs with a blank line."
+    )
     critique = models.TextField(blank=True, help_text="The review proper.")
     criticisms = models.TextField(blank=True)
     conclusion = models.TextField(blank=True)
-    keywords = TaggableManager(blank=True, help_text="Comma-separated keywords; each links to a tag page.")
+    keywords = TaggableManager(
+        blank=True, help_text="Comma-separated keywords; each links to a tag page."
+    )
     status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
     published_at = models.DateTimeField(
         "publication time",
@@ -86,7 +92,9 @@ class Review(models.Model):
         ordering = ["-published_at", "-created_at"]
         indexes = [
             models.Index(fields=["status", "published_at"], name="review_visibility_idx"),
-            models.Index(fields=["film", "status", "published_at"], name="review_film_visibility_idx"),
+            models.Index(
+                fields=["film", "status", "published_at"], name="review_film_visibility_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -104,7 +112,9 @@ class Review(models.Model):
 
     def save(self, *args, **kwargs):
         if not self.slug:
-            self.slug = unique_slug(Review, f"{self.film.title} {self.film.year} {self.headline}"[:200])
+            self.slug = unique_slug(
+                Review, f"{self.film.title} {self.film.year} {self.headline}"[:200]
+            )
         if self.status == self.Status.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
         super().save(*args, **kwargs)

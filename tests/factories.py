@@ -33,7 +33,7 @@ def make_service(name=None, **overrides):
 
 
 def make_film(title=None, *, genres=(), directors=(), cast=(), availability=(), **overrides):
-    """A film; ``cast`` is [(person name, character)], ``availability`` [(service, offer[, region])]."""
+    """A film. ``cast``: [(person, character)]; ``availability``: [(service, offer[, region])]."""
     title = title or f"Film {next(_counter)}"
     overrides.setdefault("year", 1957)
     film = Film.objects.create(title=title, **overrides)
@@ -83,4 +83,3 @@ def _slug(name):
     from django.utils.text import slugify
 
     return slugify(name)
-

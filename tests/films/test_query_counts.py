@@ -1,0 +1,68 @@
+"""Each public catalogue page runs a fixed number of queries, however many films it shows."""
+
+import pytest
+from django.urls import reverse
+
+from films.models import Credit
+from tests.factories import make_film, make_person, make_review
+from tests.query_counting import count_queries
+
+pytestmark = pytest.mark.django_db
+
+
+def add_films(n, start=0):
+    for i in range(start, start + n):
+        film = make_film(
+            f"Film {i}",
+            year=1950 + i,
+            genres=["Drama", "War"],
+            directors=["Stanley Kubrick", f"Co-director {i}"],
+            cast=[(f"Actor {i}", "Hero")],
+            availability=[("Mubi", "subscription"), ("iTunes", "rent")],
+        )
+        make_review(film, rating=4)
+
+
+LIST_PAGES = [
+    (reverse("films:film_list"), {}, 9),
+    (
+        reverse("films:film_list"),
+        {"genre": "war", "service": "mubi", "director": "stanley-kubrick"},
+        12,
+    ),
+    (reverse("films:film_list"), {"offer": "rent", "decade": "1950", "sort": "rating"}, 9),
+    (reverse("films:genre_detail", kwargs={"slug": "war"}), {}, 11),
+    (reverse("films:service_detail", kwargs={"slug": "mubi"}), {}, 11),
+]
+
+
+@pytest.mark.parametrize(("url", "params", "expected"), LIST_PAGES)
+def test_list_pages_query_count_is_constant(client, url, params, expected):
+    add_films(2)
+    assert count_queries(client, url, params) == expected
+    add_films(30, start=2)
+    assert count_queries(client, url, params) == expected
+
+
+def test_film_detail_query_count_is_constant(client):
+    add_films(1)
+    film = make_film(
+        "Crowded",
+        genres=["Drama", "War", "Romance"],
+        directors=["A B", "C D"],
+        cast=[(f"Actor {i}", f"Role {i}") for i in range(12)],
+        availability=[("Mubi", "subscription"), ("iTunes", "rent"), ("iTunes", "buy", "GB")],
+    )
+    film.tags.add("one", "two")
+    for _ in range(3):
+        make_review(film)
+    assert count_queries(client, film.get_absolute_url()) == 6
+
+
+def test_person_page_query_count_is_constant(client):
+    person = make_person("Stanley Kubrick")
+    add_films(2)
+    assert count_queries(client, person.get_absolute_url()) == 2
+    add_films(20, start=2)
+    Credit.objects.create(film=make_film("Extra"), person=person, role="writer")
+    assert count_queries(client, person.get_absolute_url()) == 2
