@@ -111,6 +111,8 @@ if REDIS_URL:
             "KEY_PREFIX": os.environ.get("DJANGO_CACHE_PREFIX", "filmmag"),
         }
     }
+    # Editors' sessions live in Redis, with the database behind it so a cache flush logs no one out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -170,9 +172,12 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
+    # Production sits behind a TLS-terminating proxy; DJANGO_SECURE_COOKIES=false for plain HTTP.
     SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "0"))
 
 LOGGING = {
     "version": 1,

@@ -1,5 +1,6 @@
 from itertools import groupby
 
+from django.conf import settings
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.views.generic import DetailView
@@ -116,7 +117,11 @@ def _group_availability(rows):
     """[(offer label, [(region, [availability, ...]), ...]), ...] in the offer types' order."""
     labels = dict(Availability.OfferType.choices)
     order = list(labels)
-    rows = sorted(rows, key=lambda a: (order.index(a.offer_type), a.region.name, a.service.name))
+    home = settings.FILMMAG_DEFAULT_REGION  # readers' own region first
+    rows = sorted(
+        rows,
+        key=lambda a: (order.index(a.offer_type), a.region != home, a.region.name, a.service.name),
+    )
     return [
         (
             labels[offer],

@@ -13,7 +13,7 @@ class HomeView(ListView):
     context_object_name = "reviews"
 
     def get_queryset(self):
-        return Review.objects.published().for_listing()[:7]
+        return Review.objects.published().for_listing()[:6]
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(

@@ -21,6 +21,7 @@ def cranes():
             ("iTunes", "rent"),
             ("iTunes", "buy"),
             ("Google Play", "rent", "GB"),
+            ("Google Play", "rent", "US"),
         ],
     )
     film.credits.create(person=make_person("Sergei Urusevsky"), role="cinematographer")
@@ -41,6 +42,8 @@ def test_film_page_shows_facts_cast_crew_and_where_to_watch(client, cranes):
     assert "Cinematographer" in html and "Sergei Urusevsky" in html
     assert "Subscription" in html and "Criterion Channel" in html
     assert "United Kingdom:" in html and "United States:" in html
+    rent = html[html.index("<h3>Rent</h3>") :]
+    assert rent.index("United States:") < rent.index("United Kingdom:")  # the site's region first
 
 
 def test_film_page_lists_only_published_reviews(client, cranes):
