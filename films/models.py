@@ -66,6 +66,7 @@ class Person(models.Model):
                 | Q(birth_year__isnull=True)
                 | Q(death_year__gte=models.F("birth_year")),
                 name="person_death_after_birth",
+                violation_error_message="The death year cannot be before the birth year.",
             ),
         ]
 
@@ -183,9 +184,12 @@ class Film(models.Model):
             models.CheckConstraint(
                 condition=Q(year__gte=FIRST_FILM_YEAR) & Q(year__lte=LAST_PLAUSIBLE_YEAR),
                 name="film_year_plausible",
+                violation_error_message="The year must be between 1870 and 2100.",
             ),
             models.CheckConstraint(
-                condition=Q(runtime__isnull=True) | Q(runtime__gt=0), name="film_runtime_positive"
+                condition=Q(runtime__isnull=True) | Q(runtime__gt=0),
+                name="film_runtime_positive",
+                violation_error_message="The running time must be at least one minute.",
             ),
         ]
 
@@ -248,7 +252,9 @@ class Credit(models.Model):
                 fields=["film", "person", "role", "character"], name="credit_unique_per_film"
             ),
             models.CheckConstraint(
-                condition=Q(role="actor") | Q(character=""), name="credit_character_only_for_actors"
+                condition=Q(role="actor") | Q(character=""),
+                name="credit_character_only_for_actors",
+                violation_error_message="Only actors have a character name.",
             ),
         ]
 

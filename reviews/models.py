@@ -9,7 +9,9 @@ from taggit.managers import TaggableManager
 
 from films.models import Film, unique_slug
 
-RATING_CHOICES = [(Decimal(n) / 2, f"{n / 2:g} / 5") for n in range(1, 11)]
+# One decimal place, as the column stores them ("4.0", not "4"), so a saved rating matches
+# its choice when a form shows it again.
+RATING_CHOICES = [(Decimal(f"{n / 2:.1f}"), f"{n / 2:g} / 5") for n in range(1, 11)]
 
 
 class ReviewQuerySet(models.QuerySet):
@@ -100,10 +102,12 @@ class Review(models.Model):
             models.CheckConstraint(
                 condition=Q(rating__isnull=True) | Q(rating__in=[c for c, _ in RATING_CHOICES]),
                 name="review_rating_half_stars_0_5_to_5",
+                violation_error_message="The rating is in half stars from 0.5 to 5.",
             ),
             models.CheckConstraint(
                 condition=Q(status="draft") | Q(published_at__isnull=False),
                 name="review_published_has_time",
+                violation_error_message="A published review needs a publication time.",
             ),
         ]
 

@@ -1,0 +1,205 @@
+from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.db.models import Case, Count, IntegerField, Value, When
+
+from films.models import Availability, Credit, Film, Genre, Person, StreamingService
+
+
+class DecadeListFilter(admin.SimpleListFilter):
+    """Films by decade of release, offering only the decades that have films."""
+
+    title = "decade"
+    parameter_name = "decade"
+
+    def lookups(self, request, model_admin):
+        years = Film.objects.order_by().values_list("year", flat=True).distinct()
+        decades = sorted({year // 10 * 10 for year in years}, reverse=True)
+        return [(str(decade), f"{decade}s") for decade in decades]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        try:
+            decade = int(self.value())
+        except ValueError as e:
+            raise IncorrectLookupParameters(e) from e
+        return queryset.filter(year__gte=decade, year__lt=decade + 10)
+
+
+class InUseListFilter(admin.SimpleListFilter):
+    """Rows with or without films, to find unused entries worth tidying away."""
+
+    title = "use"
+    parameter_name = "in_use"
+    relation = "films"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "With films"), ("no", "Without films")]
+
+    def queryset(self, request, queryset):
+        if self.value() not in ("yes", "no"):
+            return queryset
+        # A subquery, so the join neither repeats rows nor inflates the admin's counts.
+        used = queryset.model._default_manager.filter(**{f"{self.relation}__isnull": False})
+        if self.value() == "yes":
+            return queryset.filter(pk__in=used.values("pk"))
+        return queryset.exclude(pk__in=used.values("pk"))
+
+
+class ServiceInUseListFilter(InUseListFilter):
+    relation = "availabilities"
+
+
+class PersonInUseListFilter(InUseListFilter):
+    relation = "credits"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "With credits"), ("no", "Without credits")]
+
+
+def role_rank():
+    """Sorts credits in the order of ``Credit.Role`` (directors first), not alphabetically."""
+    return Case(
+        *(When(role=role, then=Value(rank)) for rank, role in enumerate(Credit.Role.values)),
+        output_field=IntegerField(),
+    )
+
+
+class CreditInline(admin.TabularInline):
+    model = Credit
+    fields = ["person", "role", "character", "order"]
+    autocomplete_fields = ["person"]
+    extra = 1
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("person")
+            .order_by(role_rank(), "order", "pk")
+        )
+
+
+class AvailabilityInline(admin.TabularInline):
+    model = Availability
+    fields = ["service", "offer_type", "region", "url", "last_checked"]
+    autocomplete_fields = ["service"]
+    extra = 1
+
+    def get_queryset(self, request):
+        # The film too: each row's heading is str(availability), which names it.
+        return super().get_queryset(request).select_related("film", "service")
+
+
+class FilmographyInline(admin.TabularInline):
+    """A person's credits, read-only: credits are edited on the film."""
+
+    model = Credit
+    fields = ["film", "role", "character"]
+    verbose_name = "credit"
+    verbose_name_plural = "filmography"
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("film", "person")
+            .order_by("film__year", "film__title", role_rank(), "order")
+        )
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Film)
+class FilmAdmin(admin.ModelAdmin):
+    list_display = ["title", "year", "director_names", "genre_names"]
+    list_filter = [DecadeListFilter, "genres", "availabilities__service"]
+    search_fields = [
+        "title",
+        "original_title",
+        "credits__person__name",
+        "credits__person__original_name",
+    ]
+    prepopulated_fields = {"slug": ["title"]}
+    autocomplete_fields = ["genres"]
+    inlines = [CreditInline, AvailabilityInline]
+    fieldsets = [
+        ("Film", {"fields": ["title", "slug", "original_title", "genres"]}),
+        (
+            "Release",
+            {"fields": ["release_date", "year", "runtime", "countries", "original_language"]},
+        ),
+        ("Poster & logline", {"fields": ["poster", "logline"]}),
+        ("Keywords", {"fields": ["tags"]}),
+    ]
+    # No date_hierarchy: many films have only a year, which the decade filter covers.
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_directors().prefetch_related("genres")
+
+    @admin.display(description="directors")
+    def director_names(self, film):
+        return ", ".join(person.name for person in film.directors)
+
+    @admin.display(description="genres")
+    def genre_names(self, film):
+        return ", ".join(genre.name for genre in film.genres.all())
+
+
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin):
+    list_display = ["name", "original_name", "birth_year", "death_year"]
+    list_filter = ["credits__role", PersonInUseListFilter]
+    search_fields = ["name", "original_name"]
+    prepopulated_fields = {"slug": ["name"]}
+    fields = ["name", "slug", "original_name", ("birth_year", "death_year"), "bio"]
+    inlines = [FilmographyInline]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj else []
+
+
+@admin.register(Genre)
+class GenreAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "film_count"]
+    list_filter = [InUseListFilter]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+    # Meta.ordering does not apply to annotated (grouped) queries such as the film count.
+    ordering = ["name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(film_count=Count("films"))
+
+    @admin.display(description="films", ordering="film_count")
+    def film_count(self, genre):
+        return genre.film_count
+
+
+@admin.register(StreamingService)
+class StreamingServiceAdmin(admin.ModelAdmin):
+    list_display = ["name", "website", "film_count"]
+    list_filter = ["availabilities__offer_type", ServiceInUseListFilter]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+    ordering = ["name"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(film_count=Count("availabilities__film", distinct=True))
+        )
+
+    @admin.display(description="films", ordering="film_count")
+    def film_count(self, service):
+        return service.film_count

@@ -1,0 +1,140 @@
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef
+from django.urls import path
+from django.utils import timezone
+
+from films.forms import OptimisticLockingForm
+from reviews.admin_import import import_document_view
+from reviews.models import Review
+
+
+class VisibilityListFilter(admin.SimpleListFilter):
+    """What readers see, from ``Review.objects.published()``: live, scheduled or draft."""
+
+    title = "visibility"
+    parameter_name = "visibility"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("live", "Live on the site"),
+            ("scheduled", "Published, not yet live"),
+            ("draft", "Draft"),
+        ]
+
+    def queryset(self, request, queryset):
+        live = Review.objects.published().values("pk")
+        if self.value() == "live":
+            return queryset.filter(pk__in=live)
+        if self.value() == "scheduled":
+            return queryset.filter(status=Review.Status.PUBLISHED).exclude(pk__in=live)
+        if self.value() == "draft":
+            return queryset.filter(status=Review.Status.DRAFT)
+        return queryset
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    form = OptimisticLockingForm
+    list_display = [
+        "headline",
+        "film",
+        "displayed_byline",
+        "rating",
+        "status",
+        "published_at",
+        "is_live",
+    ]
+    list_filter = [
+        VisibilityListFilter,
+        "status",
+        ("author", admin.RelatedOnlyFieldListFilter),
+        "film__genres",
+        "is_demo",
+    ]
+    list_select_related = ["film", "author"]
+    search_fields = ["headline", "film__title", "byline", "keywords__name"]
+    date_hierarchy = "published_at"
+    autocomplete_fields = ["film"]
+    prepopulated_fields = {"slug": ["headline"]}
+    fieldsets = [
+        (
+            "Film and byline",
+            {"fields": ["film", "headline", "slug", "byline", "author", "rating"]},
+        ),
+        ("Synopsis", {"fields": ["synopsis"]}),
+        ("Critique", {"fields": ["critique"]}),
+        ("Criticisms", {"fields": ["criticisms"]}),
+        ("Conclusion", {"fields": ["conclusion"]}),
+        # loaded_version is hidden: it guards against overwriting another editor's save.
+        (
+            "Publishing",
+            {"fields": ["status", "published_at", "keywords", "is_demo", "loaded_version"]},
+        ),
+    ]
+    actions = ["publish_now", "return_to_draft"]
+    change_list_template = "admin/reviews/review/change_list.html"
+
+    def get_urls(self):
+        import_url = path(
+            "import/",
+            self.admin_site.admin_view(import_document_view),
+            name="reviews_review_import",
+        )
+        return [import_url, *super().get_urls()]
+
+    def get_queryset(self, request):
+        live = Review.objects.published().filter(pk=OuterRef("pk"))
+        return super().get_queryset(request).annotate(live=Exists(live))
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("author", request.user.pk)
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        if obj.author_id is None:
+            obj.author = request.user
+        super().save_model(request, obj, form, change)
+
+    def view_on_site(self, obj):
+        """Only live reviews have a public page; drafts and scheduled ones would 404."""
+        return obj.get_absolute_url() if obj.is_public() else None
+
+    @admin.display(description="byline", ordering="byline")
+    def displayed_byline(self, review):
+        return review.displayed_byline
+
+    @admin.display(description="live", boolean=True, ordering="live")
+    def is_live(self, review):
+        return review.live
+
+    @admin.action(description="Publish now", permissions=["change"])
+    def publish_now(self, request, queryset):
+        now = timezone.now()
+        # Bumping the version makes an editor with the review open reload before saving.
+        changes = {
+            "status": Review.Status.PUBLISHED,
+            "updated_at": now,
+            "version": F("version") + 1,
+        }
+        with transaction.atomic():
+            count = queryset.filter(published_at__isnull=True).update(published_at=now, **changes)
+            count += (
+                queryset.filter(published_at__isnull=False)
+                .exclude(status=Review.Status.PUBLISHED)
+                .update(**changes)
+            )
+        message = f"Published {count} review(s)."
+        live = Review.objects.published().values("pk")
+        scheduled = queryset.filter(status=Review.Status.PUBLISHED).exclude(pk__in=live).count()
+        if scheduled:
+            message += f" {scheduled} will go live at their publication time."
+        self.message_user(request, message, messages.SUCCESS)
+
+    @admin.action(description="Return to draft", permissions=["change"])
+    def return_to_draft(self, request, queryset):
+        count = queryset.exclude(status=Review.Status.DRAFT).update(
+            status=Review.Status.DRAFT, updated_at=timezone.now(), version=F("version") + 1
+        )
+        self.message_user(request, f"Returned {count} review(s) to draft.", messages.SUCCESS)

@@ -1,0 +1,421 @@
+"""Writes that span several models: importing a writer's review document.
+
+``review_import()`` turns a parsed house-format document into a Film (with genres, directors
+and availability) and a draft Review, in one transaction, writing only what differs so that
+importing the same document twice changes nothing.
+"""
+
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import DatabaseError, IntegrityError, models, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django_countries import countries
+
+from films.models import Availability, Credit, Film, Genre, Person, StreamingService, unique_slug
+from reviews.models import Review
+from reviews.parser import ParsedDocument, SuggestedCredit, parse_document
+
+REVIEW_SECTIONS = ("synopsis", "critique", "criticisms", "conclusion")
+
+_PUNCTUATION_VARIANTS = str.maketrans(
+    {
+        "\u2018": "'",  # ‘
+        "\u2019": "'",  # ’
+        "\u02bc": "'",  # ʼ (modifier letter apostrophe)
+        "\u2032": "'",  # ′
+        "`": "'",
+        "\u201c": '"',  # “
+        "\u201d": '"',  # ”
+    }
+)
+
+
+class ReviewImportError(Exception):
+    """The import could not be applied; nothing was written. ``str(err)`` is for editors."""
+
+
+def name_clean(name: str) -> str:
+    """A name as stored: NFC-normalised, whitespace collapsed, apostrophes as written."""
+    return " ".join(unicodedata.normalize("NFC", name).split())
+
+
+def name_key(name: str) -> str:
+    """What two names must share to be the same: case, Unicode form and quote style ignored."""
+    return name_clean(name).translate(_PUNCTUATION_VARIANTS).casefold()
+
+
+def region_clean(region: str | None) -> str:
+    """``region`` (or the site's default region) as an upper-case ISO country code."""
+    code = (region or settings.FILMMAG_DEFAULT_REGION).strip().upper()
+    if code not in countries:
+        raise ReviewImportError(f"“{code}” is not a country code (use e.g. US or GB).")
+    return code
+
+
+@dataclass
+class ImportReport:
+    film: Film
+    review: Review
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    created_counts: Counter[str] = field(default_factory=Counter)
+    film_created: bool = False
+    review_created: bool = False
+    dry_run: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+    def summary(self) -> str:
+        """One line for a message: “Headline”: created 1 film, 3 genres, …; updated 1 item."""
+        if not self.changed:
+            return f"“{self.review.headline}”: nothing to change, already up to date."
+        parts = []
+        if self.created:
+            counts = ", ".join(_count(n, kind) for kind, n in self.created_counts.items())
+            parts.append(f"{'would create' if self.dry_run else 'created'} {counts}")
+        if self.updated:
+            items = _count(len(self.updated), "item")
+            parts.append(f"{'would update' if self.dry_run else 'updated'} {items}")
+        return f"“{self.review.headline}”: {'; '.join(parts)}."
+
+
+def _count(n: int, noun: str) -> str:
+    plural = "people" if noun == "person" else f"{noun}s"
+    return f"{n} {noun if n == 1 else plural}"
+
+
+def review_import(
+    *,
+    document: ParsedDocument,
+    author: AbstractBaseUser | None = None,
+    accepted_credits: Sequence[SuggestedCredit] = (),
+    region: str | None = None,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Create or update the document's film and its draft review; all or nothing.
+
+    Only ``accepted_credits`` are applied from the document's suggested credits. With
+    ``dry_run`` everything is worked out and then rolled back, so the report is an exact preview.
+    Raises ReviewImportError (nothing written) when the document cannot be applied.
+    """
+    region = region_clean(region)
+    _check_lengths(document, accepted_credits)
+    try:
+        with transaction.atomic():
+            report = _Importer(document=document, region=region).run(
+                author=author, accepted_credits=accepted_credits
+            )
+            report.dry_run = dry_run
+            if dry_run:
+                transaction.set_rollback(True)
+    except IntegrityError as exc:
+        # e.g. another editor importing the same film at the same moment took the slug.
+        raise ReviewImportError(
+            "The import clashed with another change saved at the same time, so nothing was "
+            f"saved. Please try again. (Database said: {exc})"
+        ) from exc
+    except DatabaseError as exc:
+        raise ReviewImportError(
+            f"The database refused the import, so nothing was saved. (Database said: {exc})"
+        ) from exc
+    return report
+
+
+def review_import_file(
+    *,
+    data: bytes,
+    filename: str = "",
+    author: AbstractBaseUser | None = None,
+    accept_all_credits: bool = False,
+    region: str | None = None,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Parse ``data`` and import it. Raises DocumentError or ReviewImportError."""
+    document = parse_document(data, filename=filename)
+    return review_import(
+        document=document,
+        author=author,
+        accepted_credits=document.suggested_credits if accept_all_credits else (),
+        region=region,
+        dry_run=dry_run,
+    )
+
+
+def _check_lengths(document: ParsedDocument, credits: Iterable[SuggestedCredit]) -> None:
+    """Turn what the database would reject as too long into messages an editor can act on."""
+    limits = [
+        ("title", document.title, Film._meta.get_field("title").max_length),
+        ("headline", document.headline, Review._meta.get_field("headline").max_length),
+    ]
+    limits += [("genre", g, Genre._meta.get_field("name").max_length) for g in document.genres]
+    limits += [
+        ("service", offer.service, StreamingService._meta.get_field("name").max_length)
+        for offer in document.offers
+    ]
+    names = [*document.directors, *(credit.person for credit in credits)]
+    limits += [("name", name, Person._meta.get_field("name").max_length) for name in names]
+    limits += [
+        ("character", c.character, Credit._meta.get_field("character").max_length) for c in credits
+    ]
+    for label, value, limit in limits:
+        if len(name_clean(value)) > limit:
+            raise ReviewImportError(
+                f"The {label} “{value[:60]}…” is longer than {limit} characters; shorten it."
+            )
+    if not name_clean(document.title):
+        raise ReviewImportError("The document has no film title.")
+
+
+class _Importer:
+    """One import: looks rows up by normalised name, writes only what differs."""
+
+    def __init__(self, *, document: ParsedDocument, region: str):
+        self.document = document
+        self.region = region
+        self.created: list[str] = []
+        self.updated: list[str] = []
+        self.unchanged: list[str] = []
+        self.warnings: list[str] = list(document.warnings)
+        self.created_counts: Counter[str] = Counter()
+        self._people: dict[str, Person] | None = None
+
+    def create(self, kind: str, label: str) -> None:
+        self.created.append(f"{kind} {label}")
+        self.created_counts[kind] += 1
+
+    def run(
+        self, *, author: AbstractBaseUser | None, accepted_credits: Sequence[SuggestedCredit]
+    ) -> ImportReport:
+        film, film_created = self.film()
+        self.genres(film, film_created)
+        self.directors(film)
+        self.availability(film)
+        for credit in accepted_credits:
+            self.credit(film, credit)
+        review, review_created = self.review(film, author)
+        return ImportReport(
+            film=film,
+            review=review,
+            film_created=film_created,
+            review_created=review_created,
+            created=self.created,
+            created_counts=self.created_counts,
+            updated=self.updated,
+            unchanged=self.unchanged,
+            warnings=self.warnings,
+        )
+
+    # Film -------------------------------------------------------------------------------------
+
+    def film(self) -> tuple[Film, bool]:
+        doc = self.document
+        title = name_clean(doc.title)
+        # The release date decides the year (as Film.save() does); the parser warns if the
+        # title line disagrees, and either year finds the film.
+        year = doc.release_date.year if doc.release_date else doc.year
+        film = film_match(title=title, years={doc.year, year} - {None})
+        if film is None:
+            if year is None:
+                raise ReviewImportError(
+                    f"“{title}” is not in the catalogue yet and the document gives no year: "
+                    "add the release date or the year in the title line."
+                )
+            film = Film.objects.create(title=title, year=year, release_date=doc.release_date)
+            self.create("film", f"{film}")
+            return film, True
+        if doc.release_date and film.release_date != doc.release_date:
+            old = film.release_date or "none"
+            film.release_date = doc.release_date
+            film.save()
+            self.updated.append(f"film {film}: release date {old} → {doc.release_date}")
+        else:
+            self.unchanged.append(f"film {film}")
+        return film, False
+
+    def genres(self, film: Film, film_created: bool) -> None:
+        existing = {name_key(g.name): g for g in Genre.objects.all()}
+        linked = set() if film_created else set(film.genres.values_list("pk", flat=True))
+        to_link = []
+        for name in dict.fromkeys(name_clean(g) for g in self.document.genres if g.strip()):
+            genre = existing.get(name_key(name))
+            if genre is None:
+                genre = Genre.objects.create(name=name, slug=unique_slug(Genre, name))
+                existing[name_key(name)] = genre
+                self.create("genre", f"{genre}")
+            if genre.pk not in linked:
+                to_link.append(genre)
+                linked.add(genre.pk)
+        if to_link:
+            film.genres.add(*to_link)
+            if not film_created:
+                names = ", ".join(g.name for g in to_link)
+                self.updated.append(f"film {film}: genres added: {names}")
+        elif self.document.genres:
+            self.unchanged.append(f"genres of {film}")
+
+    # People and credits -----------------------------------------------------------------------
+
+    def person(self, name: str) -> Person:
+        if self._people is None:
+            # Matching must ignore case, Unicode form and apostrophe style on every backend
+            # (SQLite's LIKE folds ASCII only), so compare keys in Python: one narrow query.
+            # The oldest row wins should the catalogue already hold two spellings.
+            people = Person.objects.only("pk", "name", "slug").order_by("-pk")
+            self._people = {name_key(p.name): p for p in people}
+        key = name_key(name)
+        person = self._people.get(key)
+        if person is None:
+            person = Person.objects.create(name=name_clean(name))
+            self._people[key] = person
+            self.create("person", f"{person}")
+        return person
+
+    def directors(self, film: Film) -> None:
+        existing = {c.person_id: c for c in film.credits.filter(role=Credit.Role.DIRECTOR)}
+        for order, name in enumerate(dict.fromkeys(n for n in self.document.directors if n)):
+            person = self.person(name)
+            if person.pk in existing:
+                self.unchanged.append(f"director credit {person}")
+                continue
+            credit = Credit.objects.create(
+                film=film, person=person, role=Credit.Role.DIRECTOR, order=order
+            )
+            existing[person.pk] = credit
+            self.create("director credit", f"{person}")
+
+    def credit(self, film: Film, suggestion: SuggestedCredit) -> None:
+        if suggestion.role not in Credit.Role.values:
+            self.warnings.append(
+                f"Suggested credit {suggestion.person} as “{suggestion.role}” skipped: "
+                "not a credit role the catalogue knows."
+            )
+            return
+        person = self.person(suggestion.person)
+        role = suggestion.role
+        character = name_clean(suggestion.character) if role == Credit.Role.ACTOR else ""
+        kind = f"{Credit.Role(role).label.lower()} credit"
+        label = f"{person} as {character}" if character else str(person)
+        same = list(film.credits.filter(person=person, role=role))
+        for credit in same:
+            if name_key(credit.character) == name_key(character):
+                self.unchanged.append(f"{kind} {label}")
+                return
+        for credit in same:
+            if character and not credit.character:
+                credit.character = character
+                credit.save()
+                self.updated.append(f"{kind} {label} (character added)")
+                return
+        last = film.credits.filter(role=role).aggregate(last=models.Max("order"))["last"]
+        Credit.objects.create(
+            film=film,
+            person=person,
+            role=role,
+            character=character,
+            order=0 if last is None else last + 1,
+        )
+        self.create(kind, label)
+
+    # Where to watch ---------------------------------------------------------------------------
+
+    def availability(self, film: Film) -> None:
+        if not self.document.offers:
+            return
+        services = list(StreamingService.objects.all())
+        by_key = {name_key(s.name): s for s in services}
+        by_slug = {s.slug: s for s in services}
+        today = timezone.localdate()
+        for offer in dict.fromkeys(self.document.offers):
+            name = name_clean(offer.service)
+            service = by_key.get(name_key(name)) or by_slug.get(slugify(name))
+            if service is None:
+                service = StreamingService.objects.create(name=name)
+                by_key[name_key(name)] = by_slug[service.slug] = service
+                self.create("streaming service", f"{service}")
+            # Nothing to update on an existing offer: get_or_create is update_or_create with
+            # no defaults, without the needless UPDATE.
+            _, created = Availability.objects.get_or_create(
+                film=film,
+                service=service,
+                offer_type=offer.offer_type,
+                region=self.region,
+                defaults={"last_checked": today},
+            )
+            label = f"{service} – {offer.offer_type} ({self.region})"
+            if created:
+                self.create("offer", label)
+            else:
+                self.unchanged.append(f"offer {label}")
+
+    # The review -------------------------------------------------------------------------------
+
+    def review(self, film: Film, author: AbstractBaseUser | None) -> tuple[Review, bool]:
+        doc = self.document
+        headline = name_clean(doc.headline)
+        review = review_match(film=film, headline=headline)
+        sections = {name: getattr(doc, name) for name in REVIEW_SECTIONS}
+        if review is None:
+            review = Review.objects.create(
+                film=film, headline=headline, author=author, status=Review.Status.DRAFT, **sections
+            )
+            self.create("review", f"“{review}” (draft)")
+            if doc.keywords:
+                review.keywords.set(doc.keywords)
+            return review, True
+
+        changed = [name for name, text in sections.items() if getattr(review, name) != text]
+        if review.headline != headline:
+            changed.insert(0, "headline")
+        if changed:
+            review.headline = headline
+            for name in REVIEW_SECTIONS:
+                setattr(review, name, sections[name])
+            review.version += 1  # an editor with the old text open must not save over this
+            review.save()
+        current = {name_key(t) for t in review.keywords.names()}
+        if current != {name_key(k) for k in doc.keywords}:
+            review.keywords.set(doc.keywords)
+            changed.append("keywords")
+        if not changed:
+            self.unchanged.append(f"review “{review}”")
+            return review, False
+        self.updated.append(f"review “{review}”: {', '.join(changed)}")
+        if review.status == Review.Status.PUBLISHED:
+            self.warnings.append(
+                f"“{review}” is already published: it stays published, and readers now see "
+                f"the imported {', '.join(changed)}."
+            )
+        return review, False
+
+
+def film_match(*, title: str, years: set[int]) -> Film | None:
+    """The catalogue's film with this title (or original title) in one of ``years``."""
+    key = name_key(title)
+    films = Film.objects.filter(year__in=years) if years else Film.objects.all()
+    matches = [
+        film
+        for film in films.order_by("pk")
+        if key in (name_key(film.title), name_key(film.original_title or ""))
+    ]
+    if not years and len(matches) > 1:
+        raise ReviewImportError(
+            f"The catalogue has {len(matches)} films called “{title}”; add the year to the "
+            "document's title line so the right one is updated."
+        )
+    return matches[0] if matches else None
+
+
+def review_match(*, film: Film, headline: str) -> Review | None:
+    """The film's review with this headline, if there is one."""
+    key = name_key(headline)
+    return next((r for r in film.reviews.order_by("pk") if name_key(r.headline) == key), None)
