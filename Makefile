@@ -15,12 +15,13 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3 \
 	command -v $$c >/dev/null 2>&1 && PYENV_VERSION= $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
 	&& { command -v $$c; break; }; done)
 
-.PHONY: run serve test test-fast test-browser lint format check bench demo editor clean help
+.PHONY: run serve test test-fast test-browser lint format check bench demo editor clean help node_modules
 
 help:
 	@echo "make run     set up (venv, database, demo content) and serve on http://$(HOST):$(PORT)"
 	@echo "make test    install the test requirements and run the whole suite"
-	@echo "make lint    ruff check + format check;  make bench  query counts and timings"
+	@echo "make lint    ruff check + format check;  make check  Django checks + missing migrations"
+	@echo "make bench   query counts and timings;   make editor new admin password for 'editor'"
 
 $(BIN)/activate:
 	@test -n "$(PYTHON)" || { echo "Python 3.12+ not found: install it (e.g. pyenv install 3.13) or pass PYTHON=/path/to/python3.12"; exit 1; }
@@ -36,22 +37,30 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 
+# axe-core and vnu-jar for the browser tests. --ignore-scripts: vnu-jar's postinstall would
+# download a Java runtime. Without npm the axe checks skip locally (and fail on CI).
+node_modules: node_modules/.package-lock.json
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --ignore-scripts --no-audit --no-fund; \
+	else echo "npm not found: the accessibility checks will be skipped (apt-get install npm)"; \
+	test "$$CI" != true; fi
+
 run: $(VENV)/.installed
 	DJANGO_DEBUG=true $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=true $(PY) manage.py load_demo
-	DJANGO_DEBUG=true $(PY) manage.py ensure_editor
+	DJANGO_DEBUG=true $(PY) manage.py ensure_editor --site-url http://$(HOST):$(PORT)
 	DJANGO_DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
 editor: $(VENV)/.installed
-	DJANGO_DEBUG=true $(PY) manage.py ensure_editor --reset-password
+	DJANGO_DEBUG=true $(PY) manage.py ensure_editor --reset-password --site-url http://$(HOST):$(PORT)
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev node_modules
 	$(BIN)/pytest
 
 test-fast: $(VENV)/.installed-dev
 	$(BIN)/pytest --ignore=tests/browser -q
 
-test-browser: $(VENV)/.installed-dev
+test-browser: $(VENV)/.installed-dev node_modules
 	$(BIN)/pytest tests/browser
 
 lint: $(VENV)/.installed-dev
@@ -63,11 +72,11 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 
 check: $(VENV)/.installed-dev
-	$(PY) manage.py check
-	$(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-make-check-only}" $(PY) manage.py check
+	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-make-check-only}" $(PY) manage.py makemigrations --check --dry-run
 
 bench: $(VENV)/.installed-dev
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache
