@@ -17,3 +17,9 @@ def stars(rating):
 def paragraphs(text):
     """Split plain text into paragraphs at blank lines (or single newlines) for <p> rendering."""
     return [p.strip() for p in (text or "").replace("\r\n", "\n").split("\n") if p.strip()]
+
+
+@register.filter
+def iso(value):
+    """A machine-readable time for <time datetime>, to the second (HTML allows no microseconds)."""
+    return value.isoformat(timespec="seconds") if value else ""
