@@ -11,6 +11,7 @@ document that cannot be imported at all raises ``DocumentError``.
 
 import dataclasses
 import datetime
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -123,7 +124,7 @@ def _decode(data: bytes | str, subject: str) -> str:
     text = text.removeprefix("\ufeff")
     if not text:
         raise DocumentError(f"{subject} is empty.")
-    if not text.strip(_INVISIBLE + " \t\r\n\f\v\u00a0").strip():
+    if all(ch.isspace() or ch in _INVISIBLE for ch in text):
         raise DocumentError(f"{subject} contains only whitespace.")
     return text
 
@@ -142,6 +143,7 @@ def _collapse(text: str) -> str:
     return _SPACES_RE.sub(" ", text).strip()
 
 
+@functools.lru_cache(maxsize=4096)
 def _fold(text: str) -> str:
     """Comparison key: case, accents, quote style and spacing do not matter."""
     text = unicodedata.normalize("NFKD", text.replace("’", "'").replace("‘", "'"))
@@ -207,6 +209,7 @@ _SECTIONS = {
     "final verdict": "conclusion",
     "final thoughts": "conclusion",
     "keywords": "keywords",
+    "keyword": "keywords",
     "key words": "keywords",
     "seo keywords": "keywords",
     "tags": "keywords",
@@ -241,6 +244,7 @@ _HEADERS = {
     "availability": "streaming",
     "streaming availability": "streaming",
     "keywords": "keywords",
+    "keyword": "keywords",
     "key words": "keywords",
     "seo keywords": "keywords",
     "tags": "keywords",
@@ -286,6 +290,7 @@ def _header(line: str) -> tuple[str, str] | None:
 class _Sections:
     paragraphs: dict[str, list[str]] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)  # section keys in document order
+    last: str = ""  # the section the document's last paragraph went into
 
 
 def _parse_text(text: str, subject: str) -> ParsedDocument:
@@ -305,34 +310,12 @@ def _parse_text(text: str, subject: str) -> ParsedDocument:
         first_line = _collapse(_strip_markdown(lines[0]))
         position = 1
 
-    headers: dict[str, str] = {}
+    end = position
+    while end < len(lines) and _heading(lines[end]) is None:
+        end += 1
     keyword_lines: list[str] = []
-    while position < len(lines) and _heading(lines[position]) is None:
-        line = lines[position]
-        position += 1
-        parsed = _header(line)
-        if parsed is None:
-            if len(line.split()) > 8:
-                warnings.append(
-                    f"Text before the first section heading ignored: “{_excerpt(line)}”."
-                )
-            else:
-                warnings.append(f"Unexpected line “{line}” before the first section ignored.")
-            continue
-        key, value = parsed
-        canonical = _HEADERS.get(key)
-        if canonical is None:
-            warnings.append(f"Unknown header “{_collapse(line)}” ignored.")
-        elif canonical == "keywords":
-            keyword_lines.append(value)
-        elif canonical in headers:
-            warnings.append(
-                f"Duplicate {_HEADER_NAMES[canonical]} header “{_collapse(line)}” ignored."
-            )
-        else:
-            headers[canonical] = value
-
-    sections = _collect_sections(lines[position:], warnings, keyword_lines)
+    headers = _read_headers(lines[position:end], warnings, keyword_lines)
+    sections = _collect_sections(lines[end:], warnings, keyword_lines)
 
     title, year, subtitle = _parse_title(first_line, headers.get("title", ""), warnings)
     if not title:
@@ -399,8 +382,35 @@ def _parse_text(text: str, subject: str) -> ParsedDocument:
         conclusion=texts["conclusion"],
         keywords=keywords,
         suggested_credits=credits,
-        warnings=warnings,
+        warnings=list(dict.fromkeys(warnings)),  # once each, in order
     )
+
+
+def _read_headers(lines: list[str], warnings: list[str], keyword_lines: list[str]):
+    headers: dict[str, str] = {}
+    for line in lines:
+        parsed = _header(line)
+        if parsed is None:
+            if len(line.split()) > 8:
+                warnings.append(
+                    f"Text before the first section heading ignored: “{_excerpt(line)}”."
+                )
+            else:
+                warnings.append(f"Unexpected line “{line}” before the first section ignored.")
+            continue
+        key, value = parsed
+        canonical = _HEADERS.get(key)
+        if canonical is None:
+            warnings.append(f"Unknown header “{_excerpt(line, 80)}” ignored.")
+        elif canonical == "keywords":
+            keyword_lines.append(value)
+        elif canonical in headers:
+            warnings.append(
+                f"Duplicate {_HEADER_NAMES[canonical]} header “{_excerpt(line, 80)}” ignored."
+            )
+        else:
+            headers[canonical] = value
+    return headers
 
 
 def _collect_sections(lines: list[str], warnings: list[str], keyword_lines: list[str]) -> _Sections:
@@ -409,10 +419,12 @@ def _collect_sections(lines: list[str], warnings: list[str], keyword_lines: list
     for line in lines:
         heading = _heading(line)
         if heading is not None:
-            current, inline = heading
+            key, inline = heading
+            if key == "keywords" and inline:
+                keyword_lines.append(inline)  # "Keywords: a, b" is a line, not a section
+                continue
+            current = key
             if current == "keywords":
-                if inline:
-                    keyword_lines.append(inline)
                 continue
             if current in sections.paragraphs:
                 warnings.append(
@@ -423,10 +435,12 @@ def _collect_sections(lines: list[str], warnings: list[str], keyword_lines: list
                 sections.order.append(current)
             if inline:
                 sections.paragraphs[current].append(inline)
+                sections.last = current
         elif current == "keywords":
             keyword_lines.append(line)
         elif current is not None:
             sections.paragraphs[current].append(line)
+            sections.last = current
     return sections
 
 
@@ -456,7 +470,7 @@ def _parse_title(first_line: str, header_title: str, warnings: list[str]):
             line_title = match.group("title")
             year = _plausible_year(match.group("year"))
             subtitle = _LEADING_SEPARATOR_RE.sub("", match.group("rest"))
-        elif header_title and _fold(first_line).startswith(_fold(header_title)):
+        elif header_title and _fold(first_line[: len(header_title)]) == _fold(header_title):
             line_title = first_line[: len(header_title)]
             subtitle = _LEADING_SEPARATOR_RE.sub("", first_line[len(header_title) :])
         else:
@@ -547,6 +561,7 @@ def _parse_date(value: str) -> tuple[datetime.date | None, int | None, str | Non
     """Return (date, year, warning) for a release date as writers type it."""
     text = re.sub(r"(\d)(?:st|nd|rd|th)\b", r"\1", _collapse(value), flags=re.IGNORECASE)
     text = text.rstrip(".")
+    value = _excerpt(value, 80)
     unreadable = (None, None, f"Could not read the release date “{value}”.")
 
     if re.fullmatch(r"\d{4}", text):
@@ -565,6 +580,8 @@ def _parse_date(value: str) -> tuple[datetime.date | None, int | None, str | Non
         if match[2].casefold() in _MONTHS:
             candidates.append((int(match[3]), _MONTHS[match[2].casefold()], int(match[1])))
     for year, month, day in candidates:
+        if not _plausible_year(str(year)):
+            continue
         try:
             return datetime.date(year, month, day), year, None
         except ValueError:
@@ -599,9 +616,6 @@ def _parse_date(value: str) -> tuple[datetime.date | None, int | None, str | Non
 
 # --- Keywords ---------------------------------------------------------------------------------
 
-_KEYWORD_PREFIX_RE = re.compile(
-    r"^(?:seo\s+)?(?:keywords?|key\s+words|tags)\s*[:：]\s*", re.IGNORECASE
-)
 _CONJUNCTIONS = {"and", "or", "but", "nor", "so", "yet", "then"}
 _SENTENCE_WORDS = _words(
     """
@@ -644,17 +658,11 @@ def _looks_like_keywords(line: str, title: str) -> bool:
 def _take_keywords(
     sections: _Sections, keyword_lines: list[str], title: str, warnings: list[str]
 ) -> list[str]:
-    """Find the keyword line (and remove it from the section it was read into)."""
-    for key in sections.order:
-        paragraphs = sections.paragraphs[key]
-        for paragraph in list(paragraphs):
-            if _KEYWORD_PREFIX_RE.match(paragraph):
-                paragraphs.remove(paragraph)
-                keyword_lines.append(_KEYWORD_PREFIX_RE.sub("", paragraph))
-    if not keyword_lines and sections.order:
-        last = sections.paragraphs[sections.order[-1]]
-        if last and _looks_like_keywords(last[-1], title):
-            keyword_lines.append(last.pop())
+    """Use the labelled keyword lines, or else take an unlabelled one off the end."""
+    if not keyword_lines and sections.last:
+        paragraphs = sections.paragraphs[sections.last]
+        if _looks_like_keywords(paragraphs[-1], title):
+            keyword_lines.append(paragraphs.pop())
     keywords = _dedupe([kw for line in keyword_lines for kw in _split_keywords(line)])
     if not keywords:
         warnings.append("No keyword line found at the end of the document.")
@@ -713,13 +721,17 @@ _SERVICES = {
     "Film Movement Plus": ["film movement plus"],
     "Night Flight Plus": ["night flight plus"],
 }  # fmt: skip
-_PHYSICAL_MEDIA = {"blu-ray", "bluray", "blu ray", "dvd", "dvds", "4k uhd", "uhd", "vhs"}
+_PHYSICAL_MEDIA_RE = re.compile(
+    r"\b(?:blu-?\s?rays?|dvds?|4k\s+uhd|uhd\s+disc|vhs|laserdiscs?|physical\s+media)\b",
+    re.IGNORECASE,
+)
 
 _OFFER_TOKEN_RE = re.compile(r"[^\s,;()/&]+|[,;()/&]")
 _LIST_SEPARATORS = {",", "and", "or", "&", "/"}
 _PREPOSITIONS = {"on", "via", "through", "at", "from", "with", "to", "in", "including", "like"}
 _ADS_WORDS = {"ads", "ad", "ad-supported", "advertising", "adverts", "commercials", "avod"}
 _FREE_WORDS = {"free", "freely"}
+_SUBSCRIPTION_WORDS = {"subscription", "subscribers", "streaming", "stream", "included", "svod"}
 _RENT_WORDS = {"rent", "rental", "rentals", "rented", "renting", "rentable", "tvod"}
 _BUY_WORDS = _words(
     """
@@ -841,13 +853,15 @@ def _parse_clause(clause: str, warnings: list[str]) -> list[_OfferGroup]:
     )
     groups: list[_OfferGroup] = []
     lead: list[str] = []
+    last_lead_word = ""  # ignoring "the", so "on the Criterion Channel" still counts
     index = 0
     while index < len(tokens):
-        previous = [t for t in lead if t.casefold() != "the"]
-        generic = bare_list or bool(previous and previous[-1].casefold() in _PREPOSITIONS)
+        generic = bare_list or last_lead_word in _PREPOSITIONS
         match = _match_service(tokens, index, generic)
         if match is None:
             lead.append(tokens[index])
+            if tokens[index].casefold() != "the":
+                last_lead_word = tokens[index].casefold()
             index += 1
             continue
         types, explicit = _classify(lead)
@@ -857,9 +871,13 @@ def _parse_clause(clause: str, warnings: list[str]) -> list[_OfferGroup]:
             name, index = match
             override = None
             if index < len(tokens) and tokens[index] == "(":
-                closing = tokens.index(")", index) if ")" in tokens[index:] else len(tokens)
-                inner_types, inner_explicit = _classify(tokens[index + 1 : closing])
-                override = inner_types if inner_explicit else None
+                closing = index + 1
+                while closing < len(tokens) and tokens[closing] != ")":
+                    closing += 1
+                inner = tokens[index + 1 : closing]
+                inner_types, inner_explicit = _classify(inner)
+                if inner_explicit or _SUBSCRIPTION_WORDS.intersection(map(str.casefold, inner)):
+                    override = inner_types  # "(subscription)", "(rent/buy)"; not "(US)"
                 index = closing + 1
             group.services.append((name, override))
             separators = []
@@ -869,6 +887,12 @@ def _parse_clause(clause: str, warnings: list[str]) -> list[_OfferGroup]:
             match = _match_service(tokens, index, True) if separators else None
             if match is None:
                 lead = separators
+                last_lead_word = separators[-1].casefold() if separators else ""
+        overrides = [override for _, override in group.services]
+        if len(overrides) > 1 and overrides[-1] and not any(overrides[:-1]):
+            # "Amazon Prime Video, iTunes and Google Play (rent or buy)" qualifies the list.
+            group.types, group.explicit = overrides[-1], True
+            group.services = [(name, None) for name, _ in group.services]
         groups.append(group)
 
     leftover = [t for t in lead if t not in _LIST_SEPARATORS]
@@ -879,11 +903,12 @@ def _parse_clause(clause: str, warnings: list[str]) -> list[_OfferGroup]:
             groups[-1].types, groups[-1].explicit = types, True
         elif any(t.casefold() not in _LEAD_WORDS for t in leftover):
             if groups:
-                warnings.append(f"Ignored “{' '.join(leftover)}” in the streaming services line.")
+                ignored = _excerpt(" ".join(leftover), 80)
+                warnings.append(f"Ignored “{ignored}” in the streaming services line.")
             else:
                 warnings.append(
-                    f"Could not understand “{clause}” in the streaming services line; "
-                    "no offers were taken from it."
+                    f"Could not understand “{_excerpt(clause, 80)}” in the streaming services "
+                    "line; no offers were taken from it."
                 )
     return groups
 
@@ -893,7 +918,7 @@ def _parse_availability(text: str, warnings: list[str]) -> tuple[list[ParsedOffe
         return [], False
     sentence = _collapse(text).replace("’", "'").replace("‘", "'").strip().rstrip(".")
     not_streaming = False
-    offers: list[ParsedOffer] = []
+    offers: dict[ParsedOffer, None] = {}  # an ordered set
     warnings_before = len(warnings)
     clauses = re.split(r"\s*(?:;|[.!?]\s+|\s[–—]\s|,?\s+but\s+|,?\s+however,?\s+)\s*", sentence)
     for clause in clauses:
@@ -904,20 +929,18 @@ def _parse_availability(text: str, warnings: list[str]) -> tuple[list[ParsedOffe
         clause = clause.strip(" ,")
         if not clause:
             continue
+        if _PHYSICAL_MEDIA_RE.search(clause):
+            warnings.append(
+                f"“{_excerpt(clause, 80)}” is about physical media, not streaming; ignored."
+            )
+            continue
         for group in _parse_clause(clause, warnings):
             for service, override in group.services:
-                if _fold(service) in _PHYSICAL_MEDIA or service.casefold().startswith("4k"):
-                    warnings.append(
-                        f"“{service}” is physical media, not a streaming service; ignored."
-                    )
-                    continue
                 for offer_type in override or group.types:
-                    offer = ParsedOffer(service, offer_type)
-                    if offer not in offers:
-                        offers.append(offer)
+                    offers[ParsedOffer(service, offer_type)] = None
     if not offers and not not_streaming and len(warnings) == warnings_before:
-        warnings.append(f"No streaming offers found in “{sentence}”.")
-    return offers, not_streaming
+        warnings.append(f"No streaming offers found in “{_excerpt(sentence, 80)}”.")
+    return list(offers), not_streaming
 
 
 # --- Suggested credits ------------------------------------------------------------------------
@@ -1031,6 +1054,7 @@ _BY_ROLE_RE = re.compile(
     rf"\b({_alternation(_BY_VERBS)})(?:\s+and\s+[a-z]+)?(?:\s+(?:is|was|are|were))?\s+by\s+$",
     re.IGNORECASE,
 )
+_ROLE_TITLE_ENDINGS = {title.rsplit(None, 1)[-1] for title in _ROLE_TITLES}
 _TITLE_ROLE_RE = re.compile(rf"\b({_alternation(_ROLE_TITLES)})\s*,?\s+$", re.IGNORECASE)
 _PAREN_ROLE_RE = re.compile(
     rf"\s*\(\s*({_alternation(set(_ROLE_NOUNS) | set(_ROLE_TITLES))})\s*\)", re.IGNORECASE
@@ -1056,6 +1080,7 @@ _ACTOR_AFTER = [
     ),
     (re.compile(r"\s+(?:takes\s+on|took\s+on|has|in)\s+the\s+(?:title\s+)?role\s+of\s+"), True),
 ]
+_LIST_JOIN_RE = re.compile(r",\s*(?:and\s+)?|\s+and\s+|\s*&\s*")
 _BEFORE_CHARACTER_RE = re.compile(r"[\s,(]*$")
 _OPEN_BRACKET_BEFORE_RE = re.compile(r"\s*\(\s*$")
 _OPEN_BRACKET_AFTER_RE = re.compile(r"\s*\(\s*(as\s+)?")
@@ -1172,8 +1197,9 @@ def _proper_words(words: tuple[str, ...]) -> list[str] | None:
 class _Hit:
     role: str
     character: str
-    start: int
+    start: int  # evidence span in the paragraph
     end: int
+    heads_list: bool = False  # "screenplay by X, Y and Z": Y and Z share the role
 
 
 class _CreditFinder:
@@ -1206,6 +1232,11 @@ class _CreditFinder:
             return ""  # "Cranes Are Flying (Letyat Zhuravli)" names the film, not a role
         return span.name
 
+    def follows_title(self, text: str, position: int) -> bool:
+        """True for "Nights of Cabiria (Le Notti di Cabiria)": an original title, not a cast."""
+        head = text[max(0, position - len(self.title) - 4) : position]
+        return bool(self.title) and _fold(head.rstrip().rstrip(_QUOTES)).endswith(self.title)
+
     def add(self, person: str, hit: _Hit, text: str) -> None:
         evidence = _excerpt(text[hit.start : hit.end], 120)
         for index, credit in enumerate(self.credits):
@@ -1224,15 +1255,25 @@ class _CreditFinder:
             by_start.setdefault(span.raw_start, span)
             by_start.setdefault(span.start, span)
         by_end = {span.end: span for span in spans}
+        listed: _Hit | None = None
         for span in spans:
-            if person := self.person(span):
-                for hit in self.hits(text, span, person, by_start, by_end):
-                    self.add(person, hit, text)
+            person = self.person(span)
+            if not person:
+                listed = None
+                continue
+            hits = list(self.hits(text, span, person, by_start, by_end))
+            if listed and _LIST_JOIN_RE.fullmatch(text, listed.end, span.start):
+                hits.append(_Hit(listed.role, "", listed.start, span.stop, heads_list=True))
+            listed = next((hit for hit in hits if hit.heads_list), None)
+            for hit in hits:
+                self.add(person, hit, text)
 
     def hits(self, text, span, person, by_start, by_end):
         """Yield each role the text around one name suggests for it."""
         offset = max(0, span.start - _LOOKBEHIND)
         before = text[offset : span.start]
+        # Cheap tests of the word just before the name keep long documents fast.
+        last_word = before.rstrip(" ,").rsplit(None, 1)[-1].casefold() if before.strip() else ""
 
         if span.possessive and (match := _POSSESSIVE_ROLE_RE.match(text, span.stop)):
             role = _ROLE_NOUNS[_collapse(match.group(1)).casefold()]
@@ -1243,9 +1284,9 @@ class _CreditFinder:
                     hit.character, hit.end = character, target.end
             yield hit
 
-        if match := _BY_ROLE_RE.search(before):
+        if last_word == "by" and (match := _BY_ROLE_RE.search(before)):
             role = _BY_VERBS[_collapse(match.group(1)).casefold()]
-            hit = _Hit(role, "", offset + match.start(), span.stop)
+            hit = _Hit(role, "", offset + match.start(), span.stop, heads_list=role != "actor")
             if role == "actor":
                 # "Boris, played by Aleksey Batalov" / "Boris (played by Aleksey Batalov)"
                 head = text[max(0, hit.start - _LOOKBEHIND) : hit.start]
@@ -1255,7 +1296,7 @@ class _CreditFinder:
                     hit.character, hit.start = character, target.start
             yield hit
 
-        if match := _TITLE_ROLE_RE.search(before):
+        if last_word in _ROLE_TITLE_ENDINGS and (match := _TITLE_ROLE_RE.search(before)):
             role = _ROLE_TITLES[_collapse(match.group(1)).casefold()]
             yield _Hit(role, "", offset + match.start(), span.stop)
 
@@ -1269,10 +1310,11 @@ class _CreditFinder:
             )
 
         # "Veronika (Tatiana Samoilova)": the actor is in brackets after the character.
-        opening = _OPEN_BRACKET_BEFORE_RE.search(before)
+        opening = last_word.endswith("(") and _OPEN_BRACKET_BEFORE_RE.search(before)
         if opening and (closing := _CLOSE_BRACKET_RE.match(text, span.end)):
             target = by_end.get(offset + opening.start())
-            if character := self.character(target, person):
+            character = self.character(target, person)
+            if character and not self.follows_title(text, offset + opening.start()):
                 yield _Hit("actor", character, target.start, closing.end())
 
         # "Tatiana Samoilova (Veronika)" or "Tatiana Samoilova (as Veronika)"
