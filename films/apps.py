@@ -1,6 +1,16 @@
 from django.apps import AppConfig
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 
 class FilmsConfig(AppConfig):
     name = "films"
     verbose_name = "Catalogue"
+
+    def ready(self):
+        from films.cache import catalogue_changed
+        from films.models import Availability, Credit, Film, Genre, Person, StreamingService
+
+        for model in (Film, Genre, Person, Credit, StreamingService, Availability):
+            post_save.connect(catalogue_changed, sender=model, dispatch_uid=f"catalogue-{model}")
+            post_delete.connect(catalogue_changed, sender=model, dispatch_uid=f"catalogue-{model}")
+        m2m_changed.connect(catalogue_changed, sender=Film.genres.through, dispatch_uid="genres")

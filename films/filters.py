@@ -6,12 +6,16 @@ availability row: "Criterion Channel" + "Rent" means renting on Criterion, not e
 A facet count is the number of films the option would give with every *other* filter applied.
 """
 
+import hashlib
+import json
 from dataclasses import dataclass
 
 import django_filters
 from django import forms
+from django.core.cache import cache
 from django.db.models import Count, Exists, F, OuterRef, Q
 
+from films.cache import catalogue_version
 from films.models import (
     FIRST_FILM_YEAR,
     LAST_PLAUSIBLE_YEAR,
@@ -22,6 +26,8 @@ from films.models import (
     Person,
     StreamingService,
 )
+
+FACETS_TIMEOUT = 300  # seconds; see films/cache.py
 
 DECADES = [(str(d), f"{d}s") for d in range(FIRST_FILM_YEAR // 10 * 10, LAST_PLAUSIBLE_YEAR, 10)]
 
@@ -183,7 +189,34 @@ class FilmFilter(django_filters.FilterSet):
         return self.filter_queryset(Film.objects.all(), skip=skip).values("pk")
 
     def facets(self):
-        """Every option of every filter with its count; one query per filter."""
+        """Every option of every filter with its count, and the total; cached per combination.
+
+        ``facets["fresh"]`` says whether they were computed now (and so agree exactly with the
+        list) or come from the cache (at most FACETS_TIMEOUT seconds behind the clock).
+        """
+        key = self.facets_cache_key()
+        facets = cache.get(key)
+        if facets is not None:
+            return {**facets, "fresh": False}
+        facets = self.compute_facets()
+        cache.set(key, facets, FACETS_TIMEOUT)
+        return {**facets, "fresh": True}
+
+    def facets_cache_key(self):
+        state = {}
+        for name, value in self.active_values(skip=("sort",)).items():
+            if hasattr(value, "slug"):
+                value = value.slug
+            elif isinstance(value, list | tuple) or hasattr(value, "model"):
+                value = sorted(getattr(item, "slug", item) for item in value)
+            state[name] = str(value)
+        digest = hashlib.md5(
+            json.dumps(state, sort_keys=True, default=str).encode(), usedforsecurity=False
+        ).hexdigest()
+        return f"film-facets:{catalogue_version()}:{digest}"
+
+    def compute_facets(self):
+        """One query per filter."""
         values = self.active_values()
         selected_genres = {g.slug for g in values.get("genre", [])}
         selected_services = {s.slug for s in values.get("service", [])}
@@ -204,6 +237,7 @@ class FilmFilter(django_filters.FilterSet):
                 )
             )
             .filter(Q(n__gt=0) | Q(pk=getattr(director, "pk", None)))
+            .only("pk", "name", "slug")
             .order_by("name")
         )
 

@@ -39,7 +39,8 @@ class FilmListView(LenientPaginationMixin, FilterView):
 
     def get_context_data(self, **kwargs):
         self.facets = self.filterset.facets()
-        self.known_count = self.facets["total"]
+        if self.facets["fresh"]:  # exact for this request: spares the paginator its COUNT
+            self.known_count = self.facets["total"]
         context = super().get_context_data(**kwargs)
         context.update(
             facets=self.facets,

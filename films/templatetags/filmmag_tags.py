@@ -1,4 +1,6 @@
 from django import template
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -23,3 +25,16 @@ def paragraphs(text):
 def iso(value):
     """A machine-readable time for <time datetime>, to the second (HTML allows no microseconds)."""
     return value.isoformat(timespec="seconds") if value else ""
+
+
+@register.simple_tag
+def facet_options(options):
+    """<option>s for a facet <select>, built in Python: the director list runs to hundreds."""
+    return format_html_join(
+        "\n",
+        '<option value="{}"{}>{} ({})</option>',
+        (
+            (o.value, mark_safe(" selected") if o.selected else "", o.label, o.count)
+            for o in options
+        ),
+    )

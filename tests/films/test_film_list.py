@@ -303,3 +303,28 @@ def test_query_count_does_not_grow_with_the_number_of_films(
         client.get(URL, params)
     with django_assert_max_num_queries(12):
         client.get(URL, params)
+
+
+def test_repeated_request_reuses_the_cached_facet_counts(client, catalogue):
+    from tests.query_counting import count_queries
+
+    first = count_queries(client, URL, {"genre": "war"})
+    second = count_queries(client, URL, {"genre": "war", "sort": "-year"})  # sort: same counts
+
+    assert (first, second) == (10, 5)  # 5: genre check, count, page, genres, directors
+    response = client.get(URL, {"genre": "war"})
+    assert option_count(response, "service", "criterion-channel") == 2
+    assert "3 films" in response.content.decode()
+
+
+def test_a_change_to_the_catalogue_shows_in_the_counts_at_once(client, catalogue):
+    assert option_count(client.get(URL), "genre", "comedy") == 1
+
+    catalogue["paths"].genres.add(catalogue["strangelove"].genres.get(slug="comedy"))
+    assert option_count(client.get(URL), "genre", "comedy") == 2
+
+    catalogue["cuba"].availabilities.all().delete()
+    assert option_count(client.get(URL), "service", "mubi") == 0
+
+    make_review(catalogue["cuba"])
+    assert option_count(client.get(URL), "reviewed", "yes") == 3

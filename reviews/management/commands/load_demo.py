@@ -12,6 +12,7 @@ from django.utils.text import slugify
 from django_countries import countries
 from taggit.models import Tag, TaggedItem
 
+from films.cache import bump as catalogue_bump
 from films.models import Availability, Credit, Film, Genre, Person, StreamingService, unique_slug
 from reviews.models import RATING_CHOICES, Review
 from reviews.parser import DocumentError, ParsedDocument, parse_document
@@ -66,6 +67,7 @@ class Command(BaseCommand):
             raise CommandError(f"{catalogue}: an entry lacks the required key {exc}.") from exc
         except (TypeError, ValueError, DocumentError, ReviewImportError) as exc:
             raise CommandError(f"{catalogue} could not be loaded: {exc}") from exc
+        catalogue_bump()  # bulk writes send no signals: cached film-list counts must go
         self.stdout.write(self.summary())
 
     # Services and people --------------------------------------------------------------------
