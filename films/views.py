@@ -58,28 +58,34 @@ class FilmListView(LenientPaginationMixin, FilterView):
         return context
 
 
-class GenreDetailView(FilmListView):
+class FilmsOfView(FilmListView):
+    """The film list fixed to one genre or service, with its own URL and heading."""
+
+    model = None
+    filter_name = None  # also the template's name for the genre or service
+    heading_format = "{}"
+
+    def get_preset(self):
+        self.owner = get_object_or_404(self.model, slug=self.kwargs["slug"])
+        self.heading = self.heading_format.format(self.owner.name)
+        return {self.filter_name: self.owner.slug}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**{self.filter_name: self.owner}, **kwargs)
+
+
+class GenreDetailView(FilmsOfView):
     template_name = "films/genre_detail.html"
-
-    def get_preset(self):
-        self.genre = get_object_or_404(Genre, slug=self.kwargs["slug"])
-        self.heading = f"{self.genre.name} films"
-        return {"genre": self.genre.slug}
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(genre=self.genre, **kwargs)
+    model = Genre
+    filter_name = "genre"
+    heading_format = "{} films"
 
 
-class ServiceDetailView(FilmListView):
+class ServiceDetailView(FilmsOfView):
     template_name = "films/service_detail.html"
-
-    def get_preset(self):
-        self.service = get_object_or_404(StreamingService, slug=self.kwargs["slug"])
-        self.heading = f"Films on {self.service.name}"
-        return {"service": self.service.slug}
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(service=self.service, **kwargs)
+    model = StreamingService
+    filter_name = "service"
+    heading_format = "Films on {}"
 
 
 class FilmDetailView(DetailView):
