@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import Case, Count, IntegerField, Value, When
 
+from films.forms import OptimisticLockingForm
 from films.models import Availability, Credit, Film, Genre, Person, StreamingService
 
 
@@ -121,6 +122,7 @@ class FilmographyInline(admin.TabularInline):
 
 @admin.register(Film)
 class FilmAdmin(admin.ModelAdmin):
+    form = OptimisticLockingForm
     list_display = ["title", "year", "director_names", "genre_names"]
     list_filter = [DecadeListFilter, "genres", "availabilities__service"]
     search_fields = [
@@ -139,7 +141,8 @@ class FilmAdmin(admin.ModelAdmin):
             {"fields": ["release_date", "year", "runtime", "countries", "original_language"]},
         ),
         ("Poster & logline", {"fields": ["poster", "logline"]}),
-        ("Keywords", {"fields": ["tags"]}),
+        # loaded_version is hidden: it guards against overwriting another editor's save.
+        ("Keywords", {"fields": ["tags", "loaded_version"]}),
     ]
     # No date_hierarchy: many films have only a year, which the decade filter covers.
 

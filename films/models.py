@@ -169,6 +169,7 @@ class Film(models.Model):
     poster = models.ImageField(upload_to="posters/%Y/", blank=True)
     genres = models.ManyToManyField(Genre, related_name="films", blank=True)
     tags = TaggableManager(blank=True, help_text="Comma-separated keywords.")
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

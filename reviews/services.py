@@ -236,6 +236,7 @@ class _Importer:
         if doc.release_date and film.release_date != doc.release_date:
             old = film.release_date or "none"
             film.release_date = doc.release_date
+            film.version += 1  # an editor with the film open must reload before saving
             film.save()
             self.updated.append(f"film {film}: release date {old} → {doc.release_date}")
         else:

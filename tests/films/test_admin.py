@@ -495,3 +495,54 @@ def test_genre_and_service_changelists_count_films(admin_client):
     }
     assert [(s.name, s.film_count) for s in services.context["cl"].result_list] == [("Max", 2)]
     assert [g.name for g in unused.context["cl"].result_list] == ["Western"]
+
+
+# Concurrent edits
+
+
+def test_second_editor_cannot_overwrite_a_film_changed_since_they_opened_it():
+    from tests.reviews.test_admin import editor_client, loaded_version
+
+    film = make_film("Vertigo", year=1958, runtime=128)
+    url = reverse("admin:films_film_change", args=[film.pk])
+    alice, bob = editor_client("alice"), editor_client("bob")
+    alice_version = loaded_version(alice.get(url))
+    bob_version = loaded_version(bob.get(url))
+
+    def save(client, runtime, version):
+        data = film_form_data(
+            title="Vertigo", slug=film.slug, release_date="", year="1958", runtime=runtime
+        )
+        return client.post(url, {**data, "loaded_version": version})
+
+    assert save(alice, "129", alice_version).status_code == 302
+    response = save(bob, "130", bob_version)
+
+    assert response.status_code == 200
+    assert "changed by someone else since you opened it" in response.text
+    film.refresh_from_db()
+    assert (film.runtime, film.version) == (129, 2)
+
+
+def test_an_import_that_changes_a_film_makes_an_open_change_form_stale(admin_client):
+    from reviews.parser import parse_document
+    from reviews.services import review_import
+
+    film = make_film("Stalker", year=1979)
+    url = reverse("admin:films_film_change", args=[film.pk])
+    from tests.reviews.test_admin import loaded_version
+
+    version = loaded_version(admin_client.get(url))
+    review_import(
+        document=parse_document(
+            "Stalker (1979)\nTitle: Stalker\nRelease Date: 25 May 1979\n"
+            "Synopsis\nThree men.\nReview\nHaunting.\nConclusion\nSee it.\n"
+        )
+    )
+    data = film_form_data(title="Stalker", slug=film.slug, release_date="", year="1979")
+    response = admin_client.post(url, {**data, "loaded_version": version})
+
+    assert response.status_code == 200
+    assert "changed by someone else" in response.text
+    film.refresh_from_db()
+    assert str(film.release_date) == "1979-05-25"
