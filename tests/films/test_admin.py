@@ -9,6 +9,9 @@ from django.urls import reverse
 from PIL import Image
 
 from films.models import Availability, Credit, Film, Genre, Person, StreamingService
+from reviews.parser import parse_document
+from reviews.services import review_import
+from tests.admin_helpers import editor_client, loaded_version
 from tests.factories import make_film, make_genre, make_person, make_service
 
 pytestmark = pytest.mark.django_db
@@ -501,8 +504,6 @@ def test_genre_and_service_changelists_count_films(admin_client):
 
 
 def test_second_editor_cannot_overwrite_a_film_changed_since_they_opened_it():
-    from tests.reviews.test_admin import editor_client, loaded_version
-
     film = make_film("Vertigo", year=1958, runtime=128)
     url = reverse("admin:films_film_change", args=[film.pk])
     alice, bob = editor_client("alice"), editor_client("bob")
@@ -525,13 +526,8 @@ def test_second_editor_cannot_overwrite_a_film_changed_since_they_opened_it():
 
 
 def test_an_import_that_changes_a_film_makes_an_open_change_form_stale(admin_client):
-    from reviews.parser import parse_document
-    from reviews.services import review_import
-
     film = make_film("Stalker", year=1979)
     url = reverse("admin:films_film_change", args=[film.pk])
-    from tests.reviews.test_admin import loaded_version
-
     version = loaded_version(admin_client.get(url))
     review_import(
         document=parse_document(

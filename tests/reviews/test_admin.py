@@ -3,12 +3,12 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from reviews.models import Review
+from tests.admin_helpers import editor_client, loaded_version
 from tests.factories import make_film, make_review, make_user
 
 pytestmark = pytest.mark.django_db
@@ -44,21 +44,8 @@ def change_url(review):
     return reverse("admin:reviews_review_change", args=[review.pk])
 
 
-def loaded_version(response):
-    """The version the change form carries, read from the rendered hidden input."""
-    match = re.search(r'<input type="hidden" name="loaded_version" value="(\d+)"', response.text)
-    assert match, "the change form does not render the loaded_version field"
-    return match.group(1)
-
-
 def form_errors(response):
     return response.context["adminform"].form.errors
-
-
-def editor_client(username):
-    client = Client()
-    client.force_login(make_user(username, superuser=True))
-    return client
 
 
 # Pages render
