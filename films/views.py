@@ -54,8 +54,32 @@ class FilmListView(LenientPaginationMixin, FilterView):
             ]
             if self.filterset.is_bound
             else [],
+            active_filters=self.active_filters(),
         )
         return context
+
+    def active_filters(self):
+        """[(label, URL without it)] for each filter value in the address, to undo one at a time."""
+        query, fields = self.request.GET, self.filterset.form.fields
+        chips = [
+            (f"{fields[name].label}: {option.label}", self.url_without(name, option.value))
+            for name in ("genre", "director", "service", "offer", "decade", "reviewed")
+            for option in self.facets[name]
+            if option.selected and option.value in query.getlist(name)
+        ]
+        valid = self.filterset.active_values()
+        chips += [
+            (f"{fields[name].label}: {query[name]}", self.url_without(name, query[name]))
+            for name in ("q", "year_min", "year_max")
+            if name in valid and name in query
+        ]
+        return chips
+
+    def url_without(self, name, value):
+        query = self.request.GET.copy()
+        query.setlist(name, [v for v in query.getlist(name) if v != value])
+        query.pop(self.page_kwarg, None)
+        return f"?{query.urlencode()}" if query else self.request.path
 
 
 class FilmsOfView(FilmListView):

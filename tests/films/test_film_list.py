@@ -328,3 +328,21 @@ def test_a_change_to_the_catalogue_shows_in_the_counts_at_once(client, catalogue
 
     make_review(catalogue["cuba"])
     assert option_count(client.get(URL), "reviewed", "yes") == 3
+
+
+def test_each_active_filter_can_be_removed_on_its_own(client, catalogue):
+    response = client.get(
+        URL, {"genre": ["war", "drama"], "service": "itunes", "year_min": "1950", "page": "1"}
+    )
+
+    chips = dict(response.context["active_filters"])
+    assert chips["Genre: War"] == "?genre=drama&service=itunes&year_min=1950"
+    assert chips["Streaming service: iTunes"] == "?genre=war&genre=drama&year_min=1950"
+    assert chips["From year: 1950"] == "?genre=war&genre=drama&service=itunes"
+    assert 'href="?genre=drama&amp;service=itunes&amp;year_min=1950"' in response.content.decode()
+
+
+def test_invalid_values_get_no_remove_link(client, catalogue):
+    response = client.get(URL, {"genre": "nope", "year_min": "abc"})
+
+    assert response.context["active_filters"] == []
