@@ -1,5 +1,8 @@
+import json
+
 from django import template
-from django.utils.html import format_html_join
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.html import _json_script_escapes, format_html_join
 from django.utils.safestring import mark_safe
 
 register = template.Library()
@@ -38,3 +41,9 @@ def facet_options(options):
             for o in options
         ),
     )
+
+
+@register.filter
+def ld_json(data):
+    """JSON for a <script type="application/ld+json"> block, escaped like json_script's."""
+    return mark_safe(json.dumps(data, cls=DjangoJSONEncoder).translate(_json_script_escapes))

@@ -148,3 +148,28 @@ def test_feed_lists_published_reviews(client, published):
 def test_published_is_the_one_visibility_rule(published, draft, scheduled):
     assert list(Review.objects.published()) == [published]
     assert published.is_public() and not draft.is_public() and not scheduled.is_public()
+
+
+def test_review_page_carries_structured_data_for_search_engines(client, published):
+    import json
+    import re
+
+    response = client.get(published.get_absolute_url())
+
+    html = response.content.decode()
+    block = re.search(r'<script type="application/ld\+json"[^>]*>(.*?)</script>', html, re.S)
+    data = json.loads(block.group(1))
+    assert data["@type"] == "Review"
+    assert data["itemReviewed"]["name"] == "The Cranes Are Flying"
+    assert data["itemReviewed"]["director"] == [{"@type": "Person", "name": "Mikhail Kalatozov"}]
+    assert data["reviewRating"]["ratingValue"] == "4.5"
+    assert data["author"]["name"] == "Ines Marlowe"
+    assert f'<link rel="canonical" href="http://testserver{published.get_absolute_url()}">' in html
+
+
+def test_structured_data_cannot_break_out_of_its_script(client, film):
+    review = make_review(film, headline="</script><script>alert(1)</script>")
+
+    html = client.get(review.get_absolute_url()).content.decode()
+
+    assert "</script><script>alert(1)" not in html
