@@ -26,14 +26,16 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DJANGO_DEBUG", False)
+# Development is the default, so `python manage.py ...` works in a fresh checkout; production
+# sets DJANGO_DEBUG=false, and then a missing DJANGO_SECRET_KEY stops start-up.
+DEBUG = env_bool("DJANGO_DEBUG", True)
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off "
-            "(for local development, set DJANGO_DEBUG=true; `make run` does)."
+            "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off (production). "
+            "For local development leave DJANGO_DEBUG unset or true."
         )
     SECRET_KEY = "django-insecure-development-only-key-not-for-production"  # noqa: S105
 
