@@ -148,6 +148,8 @@ STORAGES = {
 
 # Uploads: a review document is at most 1 MB; posters a few MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# A film's change form has seven fields per credit row: room for casts of hundreds.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Development prints email to the console; production sends it by SMTP (localhost:25 unless

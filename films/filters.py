@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import django_filters
 from django import forms
 from django.core.cache import cache
+from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Q
 
 from films.cache import catalogue_version
@@ -32,27 +33,26 @@ FACETS_TIMEOUT = 300  # seconds; see films/cache.py
 DECADES = [(str(d), f"{d}s") for d in range(FIRST_FILM_YEAR // 10 * 10, LAST_PLAUSIBLE_YEAR, 10)]
 
 
-class Sort:
-    TITLE = "title"
-    NEWEST = "-year"
-    OLDEST = "year"
-    RECENTLY_REVIEWED = "reviewed"
-    RATING = "rating"
+class Sort(models.TextChoices):
+    TITLE = "title", "Title"
+    NEWEST = "-year", "Newest first"
+    OLDEST = "year", "Oldest first"
+    RECENTLY_REVIEWED = "reviewed", "Recently reviewed"
+    RATING = "rating", "Highest rated"
 
-    choices = [
-        (TITLE, "Title"),
-        (NEWEST, "Newest first"),
-        (OLDEST, "Oldest first"),
-        (RECENTLY_REVIEWED, "Recently reviewed"),
-        (RATING, "Highest rated"),
-    ]
-    orderings = {
-        TITLE: ["title", "year", "pk"],
-        NEWEST: ["-year", "title", "pk"],
-        OLDEST: ["year", "title", "pk"],
-        RECENTLY_REVIEWED: [F("last_reviewed_at").desc(nulls_last=True), "title", "pk"],
-        RATING: [F("latest_rating").desc(nulls_last=True), "title", "pk"],
-    }
+
+ORDERINGS = {
+    Sort.TITLE: ["title", "year", "pk"],
+    Sort.NEWEST: ["-year", "title", "pk"],
+    Sort.OLDEST: ["year", "title", "pk"],
+    Sort.RECENTLY_REVIEWED: [F("last_reviewed_at").desc(nulls_last=True), "title", "pk"],
+    Sort.RATING: [F("latest_rating").desc(nulls_last=True), "title", "pk"],
+}
+
+
+class Reviewed(models.TextChoices):
+    YES = "yes", "Reviewed"
+    NO = "no", "Not yet reviewed"
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ class FilmFilter(django_filters.FilterSet):
     )
     reviewed = django_filters.ChoiceFilter(
         label="Reviews",
-        choices=[("yes", "Reviewed"), ("no", "Not yet reviewed")],
+        choices=Reviewed.choices,
         method="filter_reviewed",
     )
     sort = django_filters.ChoiceFilter(
@@ -134,7 +134,7 @@ class FilmFilter(django_filters.FilterSet):
 
     def filter_reviewed(self, queryset, name, value):
         has_review = Exists(self.published_reviews().filter(film=OuterRef("pk")))
-        return queryset.filter(has_review if value == "yes" else ~has_review)
+        return queryset.filter(has_review if value == Reviewed.YES else ~has_review)
 
     @staticmethod
     def published_reviews():
@@ -174,7 +174,7 @@ class FilmFilter(django_filters.FilterSet):
 
     def sort_queryset(self, queryset):
         sort = self.active_values().get("sort") or Sort.TITLE
-        return queryset.order_by(*Sort.orderings[sort])
+        return queryset.order_by(*ORDERINGS[sort])
 
     @property
     def qs(self):
@@ -269,11 +269,12 @@ class FilmFilter(django_filters.FilterSet):
             yes=Count("pk", filter=Exists(self.published_reviews().filter(film=OuterRef("pk")))),
         )
         reviewed_choice = values.get("reviewed")
-        total = {
+        counts = {
             None: reviewed["total"],
-            "yes": reviewed["yes"],
-            "no": reviewed["total"] - reviewed["yes"],
-        }[reviewed_choice]
+            Reviewed.YES: reviewed["yes"],
+            Reviewed.NO: reviewed["total"] - reviewed["yes"],
+        }
+        total = counts[reviewed_choice]
 
         selected_decade = values.get("decade")
         return {
@@ -295,12 +296,7 @@ class FilmFilter(django_filters.FilterSet):
                 for d, n in sorted(decade_counts.items())
             ],
             "reviewed": [
-                FacetOption("yes", "Reviewed", reviewed["yes"], reviewed_choice == "yes"),
-                FacetOption(
-                    "no",
-                    "Not yet reviewed",
-                    reviewed["total"] - reviewed["yes"],
-                    reviewed_choice == "no",
-                ),
+                FacetOption(choice.value, choice.label, counts[choice], reviewed_choice == choice)
+                for choice in Reviewed
             ],
         }

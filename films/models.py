@@ -140,7 +140,9 @@ class FilmQuerySet(models.QuerySet):
             ),
             Prefetch(
                 "reviews",
-                queryset=Review.objects.published().order_by("-published_at"),
+                queryset=Review.objects.published()
+                .select_related("author")
+                .order_by("-published_at"),
                 to_attr="published_reviews",
             ),
         )

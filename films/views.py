@@ -28,8 +28,7 @@ class FilmListView(LenientPaginationMixin, FilterView):
         if preset:
             data = kwargs["data"].copy() if kwargs["data"] is not None else self.request.GET.copy()
             for key, value in preset.items():
-                if value not in data.getlist(key):
-                    data.appendlist(key, value)
+                data.setlist(key, [value])  # the page's own genre or service, whatever the query
             kwargs["data"] = data
         return kwargs
 

@@ -20,7 +20,7 @@ class ReviewQuerySet(models.QuerySet):
         return self.filter(status=Review.Status.PUBLISHED, published_at__lte=timezone.now())
 
     def for_listing(self):
-        return self.select_related("film", "author").prefetch_related("film__genres")
+        return self.select_related("film", "author")
 
     def for_detail(self):
         from films.models import Credit
@@ -125,6 +125,11 @@ class Review(models.Model):
 
     def get_absolute_url(self):
         return reverse("reviews:review_detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        # Before the constraint check, so "Published" with an empty time means "now".
+        if self.status == self.Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
 
     def is_public(self) -> bool:
         return Review.objects.published().filter(pk=self.pk).exists()

@@ -1,7 +1,8 @@
-from django.db.models import Count, Q
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, Exists, OuterRef
 from django.shortcuts import get_object_or_404
 from django.views.generic import DetailView, ListView
-from taggit.models import Tag
+from taggit.models import Tag, TaggedItem
 
 from films.models import Film, Genre, StreamingService
 from films.pagination import LenientPaginationMixin
@@ -17,10 +18,14 @@ class HomeView(ListView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            genres=Genre.objects.annotate(film_count=Count("films")).filter(film_count__gt=0),
+            genres=Genre.objects.annotate(film_count=Count("films"))
+            .filter(film_count__gt=0)
+            .order_by("name"),
             services=StreamingService.objects.annotate(
                 film_count=Count("availabilities__film", distinct=True)
-            ).filter(film_count__gt=0),
+            )
+            .filter(film_count__gt=0)
+            .order_by("name"),
             **kwargs,
         )
 
@@ -77,9 +82,20 @@ class TagDetailView(LenientPaginationMixin, ListView):
     paginate_by = 20
 
     def get_queryset(self):
-        self.tag = get_object_or_404(Tag, slug=self.kwargs["slug"])
+        self.tag = get_object_or_404(Tag.objects.filter(public_use()), slug=self.kwargs["slug"])
         return Review.objects.published().for_listing().filter(keywords=self.tag)
 
     def get_context_data(self, **kwargs):
-        films = Film.objects.filter(Q(tags=self.tag)).with_directors().order_by("title")[:48]
+        films = Film.objects.filter(tags=self.tag).order_by("title")[:48]
         return super().get_context_data(tag=self.tag, films=films, **kwargs)
+
+
+def public_use():
+    """Tags that a published review or a film carries: a draft's keywords stay unseen."""
+    items = TaggedItem.objects.filter(tag=OuterRef("pk"))
+    return Exists(
+        items.filter(
+            content_type=ContentType.objects.get_for_model(Review),
+            object_id__in=Review.objects.published().values("pk"),
+        )
+    ) | Exists(items.filter(content_type=ContentType.objects.get_for_model(Film)))

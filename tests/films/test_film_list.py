@@ -346,3 +346,17 @@ def test_invalid_values_get_no_remove_link(client, catalogue):
     response = client.get(URL, {"genre": "nope", "year_min": "abc"})
 
     assert response.context["active_filters"] == []
+
+
+@pytest.mark.parametrize("query", [{"genre": "comedy"}, {"genre": "nope"}, {"genre": ""}])
+def test_a_genre_page_lists_only_its_genre_whatever_the_query(client, catalogue, query):
+    response = client.get(reverse("films:genre_detail", kwargs={"slug": "war"}), query)
+
+    assert set(titles(response)) == {"The Cranes Are Flying", "Paths of Glory", "Dr. Strangelove"}
+
+
+def test_a_service_page_lists_only_its_service_whatever_the_query(client, catalogue):
+    url = reverse("films:service_detail", kwargs={"slug": "tubi"})
+    response = client.get(url, {"service": "x"})
+
+    assert set(titles(response)) == {"Paths of Glory", "Spirited Away"}

@@ -391,3 +391,15 @@ def test_invalid_submission_does_not_use_up_the_version(admin_client):
     review.refresh_from_db()
     assert str(review.rating) == "4.0"
     assert review.version == 2
+
+
+def test_publishing_without_a_time_publishes_now(admin_client):
+    film = make_film("The Cranes Are Flying")
+
+    response = admin_client.post(
+        reverse("admin:reviews_review_add"), review_form_data(film, status="published")
+    )
+
+    assert response.status_code == 302, form_errors(response)
+    review = Review.objects.get()
+    assert review.is_public()

@@ -173,3 +173,16 @@ def test_structured_data_cannot_break_out_of_its_script(client, film):
     html = client.get(review.get_absolute_url()).content.decode()
 
     assert "</script><script>alert(1)" not in html
+
+
+def test_a_keyword_only_drafts_use_has_no_public_page(client, draft, scheduled):
+    assert client.get(reverse("reviews:tag_detail", kwargs={"slug": "secret"})).status_code == 404
+
+
+def test_a_keyword_a_film_carries_has_a_page(client, film):
+    film.tags.add("soviet cinema")
+
+    response = client.get(reverse("reviews:tag_detail", kwargs={"slug": "soviet-cinema"}))
+
+    assert response.status_code == 200
+    assert "The Cranes Are Flying" in response.content.decode()
