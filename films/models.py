@@ -44,6 +44,15 @@ class Genre(models.Model):
         return reverse("films:genre_detail", kwargs={"slug": self.slug})
 
 
+class PersonQuerySet(models.QuerySet):
+    def for_detail(self):
+        """The person page: every credit with its film, newest film first."""
+        credits = Credit.objects.select_related("film").order_by(
+            "-film__year", "film__title", "order"
+        )
+        return self.prefetch_related(Prefetch("credits", queryset=credits))
+
+
 class Person(models.Model):
     name = models.CharField(
         max_length=200, help_text="As credited in English, e.g. “Mikhail Kalatozov”."
@@ -55,6 +64,8 @@ class Person(models.Model):
     birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
     death_year = models.PositiveSmallIntegerField(null=True, blank=True)
     bio = models.TextField(blank=True, help_text="A short biography shown on the person's page.")
+
+    objects = PersonQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -1,7 +1,6 @@
 from itertools import groupby
 
 from django.conf import settings
-from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.views.generic import DetailView
 from django_filters.views import FilterView
@@ -165,14 +164,7 @@ class PersonDetailView(DetailView):
     context_object_name = "person"
 
     def get_queryset(self):
-        return Person.objects.prefetch_related(
-            Prefetch(
-                "credits",
-                queryset=Credit.objects.select_related("film").order_by(
-                    "-film__year", "film__title", "order"
-                ),
-            )
-        )
+        return Person.objects.for_detail()
 
     def get_context_data(self, **kwargs):
         roles = dict(Credit.Role.choices)
