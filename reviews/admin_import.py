@@ -21,6 +21,20 @@ from reviews.parser import MAX_DOCUMENT_BYTES, DocumentError, ParsedDocument, pa
 from reviews.services import ReviewImportError, region_clean, review_import
 
 TEMPLATE = "admin/reviews/review/import_document.html"
+# An import creates catalogue rows and updates existing reviews, published ones too. The
+# review change list's "Import review document" button checks the same list.
+IMPORT_PERMISSIONS = (
+    "reviews.add_review",
+    "reviews.change_review",
+    "films.add_film",
+    "films.change_film",
+    "films.add_person",
+    "films.add_genre",
+    "films.add_streamingservice",
+    "films.add_credit",
+    "films.add_availability",
+    "films.change_availability",
+)
 LIMIT_TEXT = f"{MAX_DOCUMENT_BYTES / 1_000_000:g} MB"
 
 
@@ -118,7 +132,7 @@ class ConfirmForm(forms.Form):
 
 def import_document_view(request):
     """Upload or paste a review document, check the preview, then import it as a draft."""
-    if not request.user.has_perm("reviews.add_review"):
+    if not request.user.has_perms(IMPORT_PERMISSIONS):
         raise PermissionDenied
     step = request.POST.get("step") if request.method == "POST" else None
 

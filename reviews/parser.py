@@ -592,6 +592,8 @@ def _parse_date(value: str) -> tuple[datetime.date | None, int | None, str | Non
     match = _NUMERIC_DATE_RE.match(text)
     if match:
         first, second, year = int(match[1]), int(match[2]), int(match[3])
+        if not _plausible_year(match[3]):
+            return unreadable
         if first > 12 >= second:
             day, month = first, second
         elif second > 12 >= first or first == second:
@@ -599,7 +601,7 @@ def _parse_date(value: str) -> tuple[datetime.date | None, int | None, str | Non
         else:
             return (
                 None,
-                _plausible_year(match[3]),
+                year,
                 f"Release date “{value}” is ambiguous (day and month could be either way "
                 "round); only the year was used. Write it as “October 12, 1957”.",
             )

@@ -5,18 +5,23 @@ and availability) and a draft Review, in one transaction, writing only what diff
 importing the same document twice changes nothing.
 """
 
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError, IntegrityError, models, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 from django_countries import countries
 
+from films.cache import catalogue_changes_ignored
 from films.models import Availability, Credit, Film, Genre, Person, StreamingService, unique_slug
 from reviews.models import Review
 from reviews.parser import ParsedDocument, SuggestedCredit, parse_document
@@ -105,13 +110,14 @@ def review_import(
     """Create or update the document's film and its draft review; all or nothing.
 
     Only ``accepted_credits`` are applied from the document's suggested credits. With
-    ``dry_run`` everything is worked out and then rolled back, so the report is an exact preview.
+    ``dry_run`` everything is worked out and then rolled back, so the report is an exact preview;
+    it leaves the film list's cached counts alone, as nothing changes.
     Raises ReviewImportError (nothing written) when the document cannot be applied.
     """
     region = region_clean(region)
     _check_lengths(document, accepted_credits)
     try:
-        with transaction.atomic():
+        with catalogue_changes_ignored() if dry_run else nullcontext(), transaction.atomic():
             report = _Importer(document=document, region=region).run(
                 author=author, accepted_credits=accepted_credits
             )
@@ -119,16 +125,44 @@ def review_import(
             if dry_run:
                 transaction.set_rollback(True)
     except IntegrityError as exc:
-        # e.g. another editor importing the same film at the same moment took the slug.
-        raise ReviewImportError(
-            "The import clashed with another change saved at the same time, so nothing was "
-            f"saved. Please try again. (Database said: {exc})"
-        ) from exc
+        raise ReviewImportError(_integrity_message(exc)) from exc
     except DatabaseError as exc:
         raise ReviewImportError(
             f"The database refused the import, so nothing was saved. (Database said: {exc})"
         ) from exc
     return report
+
+
+def _integrity_message(exc: IntegrityError) -> str:
+    """What an editor should make of ``exc``: a race to retry, or data to correct."""
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None)  # PostgreSQL (psycopg)
+    text = str(exc)
+    if sqlstate == "23505" or (
+        sqlstate is None and ("UNIQUE constraint failed" in text or "duplicate key" in text)
+    ):
+        # e.g. another editor importing the same film at the same moment took the slug.
+        return (
+            "The import clashed with another change saved at the same time, so nothing was "
+            f"saved. Please try again. (Database said: {text})"
+        )
+    name = getattr(getattr(cause, "diag", None), "constraint_name", None)
+    if name is None and (match := re.search(r"CHECK constraint failed: (\w+)", text)):
+        name = match[1]  # SQLite
+    rule = _rule(name) if name else f"{text.strip().rstrip('.')}."
+    return (
+        f"The document's data broke a rule of the catalogue, so nothing was saved: {rule} "
+        f"Correct the document and import it again. (Database said: {text})"
+    )
+
+
+def _rule(constraint_name: str) -> str:
+    """The message a model gives for its constraint ``constraint_name``."""
+    for model in apps.get_models():
+        for constraint in model._meta.constraints:
+            if constraint.name == constraint_name:
+                return constraint.get_violation_error_message()
+    return f"the rule “{constraint_name}”."
 
 
 def review_import_file(
@@ -188,6 +222,9 @@ class _Importer:
         self.warnings: list[str] = list(document.warnings)
         self.created_counts: Counter[str] = Counter()
         self._people: dict[str, Person] | None = None
+        # Whether anything the film's change form shows (fields, genres, credits, offers) was
+        # written: an editor with that form open must then reload before saving.
+        self.film_changed = False
 
     def create(self, kind: str, label: str) -> None:
         self.created.append(f"{kind} {label}")
@@ -203,6 +240,8 @@ class _Importer:
         for credit in accepted_credits:
             self.credit(film, credit)
         review, review_created = self.review(film, author)
+        if self.film_changed and not film_created:
+            _version_bump(film)
         return ImportReport(
             film=film,
             review=review,
@@ -224,7 +263,9 @@ class _Importer:
         # title line disagrees, and either year finds the film.
         year = doc.release_date.year if doc.release_date else doc.year
         film = film_match(title=title, years={doc.year, year} - {None})
-        if film is None:
+        if film is not None:
+            film = _locked(film)
+        else:
             if year is None:
                 raise ReviewImportError(
                     f"“{title}” is not in the catalogue yet and the document gives no year: "
@@ -236,8 +277,8 @@ class _Importer:
         if doc.release_date and film.release_date != doc.release_date:
             old = film.release_date or "none"
             film.release_date = doc.release_date
-            film.version += 1  # an editor with the film open must reload before saving
-            film.save()
+            film.save(update_fields=["release_date", "year"])  # save() sets year from the date
+            self.film_changed = True
             self.updated.append(f"film {film}: release date {old} → {doc.release_date}")
         else:
             self.unchanged.append(f"film {film}")
@@ -258,6 +299,7 @@ class _Importer:
                 linked.add(genre.pk)
         if to_link:
             film.genres.add(*to_link)
+            self.film_changed = True
             if not film_created:
                 names = ", ".join(g.name for g in to_link)
                 self.updated.append(f"film {film}: genres added: {names}")
@@ -292,6 +334,7 @@ class _Importer:
                 film=film, person=person, role=Credit.Role.DIRECTOR, order=order
             )
             existing[person.pk] = credit
+            self.film_changed = True
             self.create("director credit", f"{person}")
 
     def credit(self, film: Film, suggestion: SuggestedCredit) -> None:
@@ -314,7 +357,8 @@ class _Importer:
         for credit in same:
             if character and not credit.character:
                 credit.character = character
-                credit.save()
+                credit.save(update_fields=["character"])
+                self.film_changed = True
                 self.updated.append(f"{kind} {label} (character added)")
                 return
         last = film.credits.filter(role=role).aggregate(last=models.Max("order"))["last"]
@@ -325,6 +369,7 @@ class _Importer:
             character=character,
             order=0 if last is None else last + 1,
         )
+        self.film_changed = True
         self.create(kind, label)
 
     # Where to watch ---------------------------------------------------------------------------
@@ -354,6 +399,7 @@ class _Importer:
             )
             label = f"{service} – {offer.offer_type} ({self.region})"
             if created:
+                self.film_changed = True
                 self.create("offer", label)
             else:
                 self.unchanged.append(f"offer {label}")
@@ -374,6 +420,8 @@ class _Importer:
                 review.keywords.set(doc.keywords)
             return review, True
 
+        review = _locked(review)
+        review.film = film
         changed = [name for name, text in sections.items() if getattr(review, name) != text]
         if review.headline != headline:
             changed.insert(0, "headline")
@@ -381,8 +429,7 @@ class _Importer:
             review.headline = headline
             for name in REVIEW_SECTIONS:
                 setattr(review, name, sections[name])
-            review.version += 1  # an editor with the old text open must not save over this
-            review.save()
+            review.save(update_fields=changed)
         current = {name_key(t) for t in review.keywords.names()}
         if current != {name_key(k) for k in doc.keywords}:
             review.keywords.set(doc.keywords)
@@ -390,6 +437,7 @@ class _Importer:
         if not changed:
             self.unchanged.append(f"review “{review}”")
             return review, False
+        _version_bump(review)  # an editor with the old text open must not save over this
         self.updated.append(f"review “{review}”: {', '.join(changed)}")
         if review.status == Review.Status.PUBLISHED:
             self.warnings.append(
@@ -420,3 +468,24 @@ def review_match(*, film: Film, headline: str) -> Review | None:
     """The film's review with this headline, if there is one."""
     key = name_key(headline)
     return next((r for r in film.reviews.order_by("pk") if name_key(r.headline) == key), None)
+
+
+def _locked[M: models.Model](instance: M) -> M:
+    """``instance`` read again, its row locked until the import's transaction ends, so that
+    what the import compares and writes is current and no editor saves in between."""
+    locked = type(instance).objects.select_for_update().filter(pk=instance.pk).first()
+    if locked is None:
+        raise ReviewImportError(
+            f"“{instance}” was deleted while the document was being imported, so nothing was "
+            "saved. Please try again."
+        )
+    return locked
+
+
+def _version_bump(instance: Film | Review) -> None:
+    """Make change forms opened before the import stale (see films.forms), in the database
+    alone so that no other column is written back."""
+    type(instance).objects.filter(pk=instance.pk).update(
+        version=F("version") + 1, updated_at=timezone.now()
+    )
+    instance.refresh_from_db(fields=["version", "updated_at"])

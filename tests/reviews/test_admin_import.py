@@ -8,7 +8,9 @@ from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from films.cache import catalogue_version
 from films.models import Credit, Film, Person
+from reviews.admin_import import IMPORT_PERMISSIONS
 from reviews.models import Review
 from tests.factories import make_film, make_user
 
@@ -121,6 +123,15 @@ def test_upload_preview_confirm_imports_a_draft_with_the_ticked_credit(client, e
     assert "Imported “A Soviet Cinematic Masterpiece”: created" in page
 
 
+def test_a_preview_keeps_the_film_lists_cached_counts(client, editor):
+    version = catalogue_version()
+
+    response = preview(client, document=upload())
+
+    assert "Will create the film." in response.text
+    assert catalogue_version() == version
+
+
 def test_the_document_is_parsed_again_on_confirm(client, editor):
     """The hidden field carries the document, not a summary: a changed payload is what counts."""
     other = WITH_WARNING.replace("A Soviet Cinematic Masterpiece", "Wings of Grief", 1)
@@ -219,12 +230,56 @@ def test_staff_without_the_add_review_permission_are_refused(client):
     assert nothing_written()
 
 
-def test_staff_with_the_add_review_permission_may_import(client):
-    user = make_user("writer", staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="add_review"))
-    client.force_login(user)
+def staff_with(*perms, username="writer"):
+    """A staff user holding exactly ``perms`` ("app_label.codename")."""
+    user = make_user(username, staff=True)
+    for perm in perms:
+        app_label, codename = perm.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    return user
+
+
+def import_button_shown(client):
+    response = client.get(reverse("admin:reviews_review_changelist"))
+    assert response.status_code == 200
+    return f'href="{URL}"' in response.text
+
+
+def test_staff_with_only_the_add_review_permission_are_refused(client):
+    """An import also creates catalogue rows and rewrites existing (even published) reviews."""
+    client.force_login(staff_with("reviews.view_review", "reviews.add_review"))
+
+    assert client.get(URL).status_code == 403
+    assert preview(client, document=upload()).status_code == 403
+    payload = base64.b64encode(CRANES.read_bytes()).decode()
+    assert client.post(URL, {"step": "confirm", "payload": payload}).status_code == 403
+    assert nothing_written()
+    assert not import_button_shown(client)
+
+
+def test_staff_with_the_import_permissions_may_import(client):
+    client.force_login(staff_with(*IMPORT_PERMISSIONS))
 
     assert client.get(URL).status_code == 200
+    response = preview(client, document=upload())
+    response = client.post(
+        URL, {"step": "confirm", "payload": hidden(response, "payload"), "filename": ""}
+    )
+
+    assert response.status_code == 302
+    assert Review.objects.get().film.title == "The Cranes Are Flying"
+    assert import_button_shown(client)
+
+
+@pytest.mark.parametrize("missing", IMPORT_PERMISSIONS)
+def test_staff_lacking_any_one_import_permission_are_refused_and_see_no_button(client, missing):
+    others = [perm for perm in IMPORT_PERMISSIONS if perm != missing]
+    client.force_login(staff_with("reviews.view_review", *others))
+
+    assert client.get(URL).status_code == 403
+    assert not import_button_shown(client)
 
 
 def test_anonymous_visitors_are_sent_to_the_login_page(client):

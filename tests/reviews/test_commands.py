@@ -1,5 +1,6 @@
 import datetime
 import json
+import shutil
 import time
 from decimal import Decimal
 from io import StringIO
@@ -185,6 +186,19 @@ def test_load_demo_loads_the_catalogue_and_its_reviews():
     assert review.published_at == datetime.datetime(2025, 3, 1, 9, tzinfo=datetime.UTC)
     assert review.is_public()
     assert "Demo magazine: 2 films, 2 reviews (1 published)" in out
+
+
+def test_load_demo_does_not_count_a_scheduled_review_as_published(tmp_path):
+    data = json.loads(CATALOGUE.read_text())
+    data["reviews"][0]["published_at"] = "2999-01-01T09:00:00Z"
+    scheduled = tmp_path / "catalogue.json"
+    scheduled.write_text(json.dumps(data))
+    shutil.copytree(DATA / "reviews", tmp_path / "reviews")
+
+    out, _ = run("load_demo", "--catalogue", str(scheduled))
+
+    assert Review.objects.get(film__title="Vertigo").status == Review.Status.PUBLISHED
+    assert "Demo magazine: 2 films, 2 reviews (0 published)" in out
 
 
 def test_load_demo_imports_the_seed_review_as_a_draft_of_the_catalogue_film():

@@ -476,6 +476,9 @@ def test_release_date_formats(value, expected):
         ("Octember 3, 1957", "Could not read the release date “Octember 3, 1957”."),
         ("February 30, 1957", "Could not read the release date “February 30, 1957”."),
         ("sometime in the fifties", "Could not read the release date “sometime in the fifties”."),
+        ("12/25/1850", "Could not read the release date “12/25/1850”."),
+        ("25.12.2150", "Could not read the release date “25.12.2150”."),
+        ("10/12/1850", "Could not read the release date “10/12/1850”."),
         ("October 1957", "Release date “October 1957” has no day; only the year was used."),
     ],
 )

@@ -4,10 +4,12 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import IntegrityError
+from django.urls import reverse
 from django.utils.text import slugify
 from taggit.managers import _TaggableManager
 from taggit.models import Tag, TaggedItem
 
+from films.cache import catalogue_version
 from films.models import Availability, Credit, Film, Genre, Person, StreamingService
 from reviews.models import Review
 from reviews.parser import SuggestedCredit, parse_document
@@ -17,6 +19,7 @@ from reviews.services import (
     review_import,
     review_import_file,
 )
+from tests.admin_helpers import loaded_version
 from tests.factories import make_film, make_genre, make_person, make_review, make_service, make_user
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +46,44 @@ def credits_of(film):
 
 def suggestion(document, person):
     return next(c for c in document.suggested_credits if c.person == person)
+
+
+def management_forms(*prefixes):
+    counts = {"TOTAL_FORMS": "0", "INITIAL_FORMS": "0", "MIN_NUM_FORMS": "0"}
+    return {f"{prefix}-{key}": n for prefix in prefixes for key, n in counts.items()}
+
+
+def film_form_data(film, **fields):
+    """The film change form as an editor who opened it before the import submits it."""
+    return {
+        "title": film.title,
+        "slug": film.slug,
+        "release_date": str(film.release_date or ""),
+        "year": str(film.year),
+        "genres": [genre.pk for genre in film.genres.all()],
+        **management_forms("credits", "availabilities"),
+        **fields,
+    }
+
+
+def review_form_data(review, **fields):
+    return {
+        "film": review.film.pk,
+        "headline": review.headline,
+        "slug": review.slug,
+        "status": review.status,
+        "published_at_0": "",
+        "published_at_1": "",
+        "keywords": ", ".join(sorted(review.keywords.names())),
+        **{name: getattr(review, name) for name in ("synopsis", "critique", "conclusion")},
+        **fields,
+    }
+
+
+STALKER = (
+    "Stalker (1979)\nTitle: Stalker\nRelease Date: 25 May 1979\nGenre: Science Fiction\n"
+    "Synopsis\nThree men.\nReview\nHaunting.\nConclusion\nSee it.\n"
+)
 
 
 def test_the_repository_copy_of_the_fixture_is_the_shared_one():
@@ -155,7 +196,7 @@ def test_importing_the_same_document_twice_changes_nothing(document):
     review_import(document=document, accepted_credits=accepted)
     before = counts()
     stamps = {
-        "film": Film.objects.values_list("updated_at", flat=True).get(),
+        "film": Film.objects.values_list("updated_at", "version").get(),
         "review": Review.objects.values_list("updated_at", "version").get(),
     }
 
@@ -166,7 +207,7 @@ def test_importing_the_same_document_twice_changes_nothing(document):
     assert report.created == [] and report.updated == []
     assert any("review" in item for item in report.unchanged)
     assert "nothing to change" in report.summary()
-    assert Film.objects.values_list("updated_at", flat=True).get() == stamps["film"]
+    assert Film.objects.values_list("updated_at", "version").get() == stamps["film"]
     assert Review.objects.values_list("updated_at", "version").get() == stamps["review"]
 
 
@@ -388,7 +429,119 @@ def test_a_real_slug_collision_in_the_database_is_a_clear_error(document, monkey
     monkeypatch.setattr("films.models.unique_slug", lambda model, text, **kwargs: slugify(text))
     before = counts()
 
-    with pytest.raises(ReviewImportError, match="nothing was saved"):
+    with pytest.raises(ReviewImportError, match="clashed with another change"):
         review_import(document=document)
 
     assert counts() == before
+
+
+def test_data_that_breaks_a_database_rule_is_named_not_called_a_clash(document):
+    document.release_date = datetime.date(1850, 12, 25)  # past the parser, which now warns
+
+    with pytest.raises(ReviewImportError) as excinfo:
+        review_import(document=document)
+
+    message = str(excinfo.value)
+    assert "broke a rule of the catalogue" in message
+    assert "The year must be between 1870 and 2100." in message
+    assert "clashed" not in message and "try again" not in message
+    assert set(counts().values()) == {0}
+
+
+# Concurrent editors -------------------------------------------------------------------------
+
+
+def test_an_import_that_only_adds_a_genre_makes_an_open_film_form_stale(admin_client):
+    film = make_film("Stalker", year=1979, release_date=datetime.date(1979, 5, 25))
+    url = reverse("admin:films_film_change", args=[film.pk])
+    data = film_form_data(film, loaded_version=loaded_version(admin_client.get(url)))
+
+    report = review_import(document=parse_document(STALKER))
+    response = admin_client.post(url, data)
+
+    assert report.updated == ["film Stalker (1979): genres added: Science Fiction"]
+    assert response.status_code == 200
+    assert "changed by someone else since you opened it" in response.text
+    film.refresh_from_db()
+    assert list(film.genres.values_list("name", flat=True)) == ["Science Fiction"]
+    assert film.version == 2
+
+
+def test_an_import_that_only_changes_keywords_makes_an_open_review_form_stale(
+    admin_client, document
+):
+    review_import(document=document)
+    review = Review.objects.get()
+    url = reverse("admin:reviews_review_change", args=[review.pk])
+    data = review_form_data(review, loaded_version=loaded_version(admin_client.get(url)))
+    document.keywords = ["cranes", "Soviet war dramas"]
+
+    report = review_import(document=document)
+    response = admin_client.post(url, data)
+
+    assert report.updated == [f"review “{review}”: keywords"]
+    assert response.status_code == 200
+    assert "changed by someone else since you opened it" in response.text
+    review.refresh_from_db()
+    assert set(review.keywords.names()) == {"cranes", "Soviet war dramas"}
+    assert review.version == 2
+
+
+def test_an_editor_who_reloads_after_the_import_can_save(admin_client):
+    film = make_film("Stalker", year=1979)
+    review_import(document=parse_document(STALKER))
+    url = reverse("admin:films_film_change", args=[film.pk])
+    film.refresh_from_db()
+
+    data = film_form_data(film, runtime="161", loaded_version=loaded_version(admin_client.get(url)))
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302
+    film.refresh_from_db()
+    assert (film.runtime, film.release_date) == (161, datetime.date(1979, 5, 25))
+
+
+def test_an_import_does_not_write_back_film_columns_changed_since_it_matched(document, monkeypatch):
+    film = make_film("The Cranes Are Flying", year=1957, runtime=97)
+    as_matched = Film.objects.get(pk=film.pk)
+    Film.objects.filter(pk=film.pk).update(runtime=98, logline="An editor's logline.")
+    monkeypatch.setattr("reviews.services.film_match", lambda **kwargs: as_matched)
+
+    review_import(document=document)
+
+    film.refresh_from_db()
+    assert (film.runtime, film.logline) == (98, "An editor's logline.")
+    assert film.release_date == datetime.date(1957, 10, 12)
+    assert film.version == 2
+
+
+def test_an_import_does_not_write_back_review_columns_changed_since_it_matched(
+    document, monkeypatch
+):
+    film = make_film("The Cranes Are Flying", year=1957)
+    review = make_review(film, headline="A Soviet Cinematic Masterpiece", published=False)
+    as_matched = Review.objects.get(pk=review.pk)
+    Review.objects.filter(pk=review.pk).update(byline="Ines Marlowe", rating="4.5")
+    monkeypatch.setattr("reviews.services.review_match", lambda **kwargs: as_matched)
+
+    review_import(document=document)
+
+    review.refresh_from_db()
+    assert (review.byline, str(review.rating)) == ("Ines Marlowe", "4.5")
+    assert review.critique == document.critique
+    assert review.version == 2
+
+
+# The film list's cache ----------------------------------------------------------------------
+
+
+def test_a_dry_run_keeps_the_film_lists_cached_counts_and_an_import_does_not(document):
+    version = catalogue_version()
+
+    review_import(document=document, dry_run=True)
+
+    assert catalogue_version() == version
+
+    review_import(document=document)
+
+    assert catalogue_version() != version

@@ -269,7 +269,7 @@ class Command(BaseCommand):
 
     def summary(self) -> str:
         reviews = Review.objects.count()
-        published = Review.objects.filter(status=Review.Status.PUBLISHED).count()
+        published = Review.objects.published().count()
         created = ", ".join(_count(n, what) for what, n in self.created.items() if n)
         updated = ", ".join(_count(n, what) for what, n in self.updated.items() if n)
         changes = "; ".join(
