@@ -152,13 +152,15 @@ class FilmFilter(django_filters.FilterSet):
         return rows
 
     def active_values(self, skip=()):
+        """The valid values the reader gave, by filter name (empty choices left out)."""
         cleaned = getattr(self.form, "cleaned_data", {})
         return {
             name: value
             for name, value in cleaned.items()
+            # Querysets of chosen genres/services were fetched by validation: len() is free.
             if name not in skip
-            and value not in (None, "", [], ())
-            and not (hasattr(value, "exists") and not list(value))
+            and value is not None
+            and (not hasattr(value, "__len__") or len(value))
         }
 
     def filter_queryset(self, queryset, skip=()):

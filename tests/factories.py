@@ -83,3 +83,36 @@ def _slug(name):
     from django.utils.text import slugify
 
     return slugify(name)
+
+
+def make_public_pages():
+    """One of every kind of public page, with content on it: the URLs that page-wide checks
+    (accessibility, HTML validity) visit."""
+    from django.urls import reverse
+
+    film = make_film(
+        "The Cranes Are Flying",
+        year=1957,
+        original_title="Летят журавли",
+        runtime=97,
+        genres=["Drama", "War"],
+        directors=["Mikhail Kalatozov"],
+        cast=[("Tatiana Samoilova", "Veronika")],
+        availability=[("Criterion Channel", "subscription"), ("iTunes", "rent", "GB")],
+    )
+    film.tags.add("soviet cinema")
+    review = make_review(film, rating=4.5, keywords=["soviet cinema"])
+    films = reverse("films:film_list")
+    return [
+        reverse("reviews:home"),
+        reverse("reviews:review_list"),
+        review.get_absolute_url(),
+        reverse("reviews:tag_detail", kwargs={"slug": "soviet-cinema"}),
+        films,
+        f"{films}?genre=war&year_min=abc&page=99",
+        film.get_absolute_url(),
+        film.credits.first().person.get_absolute_url(),
+        reverse("films:genre_detail", kwargs={"slug": "war"}),
+        reverse("films:service_detail", kwargs={"slug": "criterion-channel"}),
+        "/no-such-page/",
+    ]

@@ -3,37 +3,14 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import make_film, make_review
+from tests.factories import make_public_pages
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def pages(live_server):
-    film = make_film(
-        "The Cranes Are Flying",
-        year=1957,
-        original_title="Летят журавли",
-        runtime=97,
-        genres=["Drama", "War"],
-        directors=["Mikhail Kalatozov"],
-        cast=[("Tatiana Samoilova", "Veronika")],
-        availability=[("Criterion Channel", "subscription"), ("iTunes", "rent", "GB")],
-    )
-    review = make_review(film, rating=4.5, keywords=["soviet cinema"])
-    person = film.credits.first().person
-    return [
-        reverse("reviews:home"),
-        reverse("reviews:review_list"),
-        review.get_absolute_url(),
-        reverse("reviews:tag_detail", kwargs={"slug": "soviet-cinema"}),
-        reverse("films:film_list") + "?genre=war&year_min=abc",
-        film.get_absolute_url(),
-        person.get_absolute_url(),
-        reverse("films:genre_detail", kwargs={"slug": "war"}),
-        reverse("films:service_detail", kwargs={"slug": "criterion-channel"}),
-        "/no-such-page/",
-    ]
+    return make_public_pages()
 
 
 def test_public_pages_have_no_serious_accessibility_problems(page, pages, assert_accessible):
