@@ -28,3 +28,7 @@ def _plain_static_files(settings):
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# The crawl of the demo magazine, shared by the crawl test and the HTML validity check.
+from tests.crawler import crawled_site  # noqa: E402, F401
