@@ -1,7 +1,7 @@
 from itertools import groupby
 
 from django.conf import settings
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 
@@ -88,9 +88,17 @@ class FilmsOfView(FilmListView):
     heading_format = "{}"
 
     def get_preset(self):
-        self.owner = get_object_or_404(self.model, slug=self.kwargs["slug"])
+        return {self.filter_name: self.kwargs["slug"]}
+
+    def get_filterset(self, filterset_class):
+        filterset = super().get_filterset(filterset_class)
+        filterset.is_valid()  # the filter's own validation fetches the genre or service
+        owners = filterset.form.cleaned_data.get(self.filter_name)
+        if not owners:
+            raise Http404(f"No {self.model._meta.verbose_name} “{self.kwargs['slug']}”.")
+        self.owner = owners[0]
         self.heading = self.heading_format.format(self.owner.name)
-        return {self.filter_name: self.owner.slug}
+        return filterset
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(**{self.filter_name: self.owner}, **kwargs)

@@ -31,8 +31,8 @@ LIST_PAGES = [
         12,
     ),
     (reverse("films:film_list"), {"offer": "rent", "decade": "1950", "sort": "rating"}, 9),
-    (reverse("films:genre_detail", kwargs={"slug": "war"}), {}, 11),
-    (reverse("films:service_detail", kwargs={"slug": "mubi"}), {}, 11),
+    (reverse("films:genre_detail", kwargs={"slug": "war"}), {}, 10),
+    (reverse("films:service_detail", kwargs={"slug": "mubi"}), {}, 10),
 ]
 
 
