@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import Case, Count, IntegerField, Value, When
+from taggit.managers import TaggableManager
 
-from films.forms import OptimisticLockingForm
+from films.forms import KeywordsField, OptimisticLockingForm
 from films.models import Availability, Credit, Film, Genre, Person, StreamingService
 
 
@@ -122,6 +123,7 @@ class FilmographyInline(admin.TabularInline):
 
 @admin.register(Film)
 class FilmAdmin(admin.ModelAdmin):
+    formfield_overrides = {TaggableManager: {"form_class": KeywordsField}}
     form = OptimisticLockingForm
     list_display = ["title", "year", "director_names", "genre_names"]
     list_filter = [DecadeListFilter, "genres", "availabilities__service"]
