@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -311,6 +312,7 @@ class SlugHistory(models.Model):
 
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
     object_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("content_type", "object_id")
     slug = models.CharField(max_length=255)
     created_at = models.DateTimeField(auto_now_add=True)
 

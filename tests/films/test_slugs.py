@@ -246,3 +246,14 @@ def test_unique_slug_is_shared_by_importer_and_models():
     Genre.objects.create(name="War")
 
     assert unique_slug(Genre, "War") == "war-2"
+
+
+def test_editors_see_old_addresses_in_the_admin(admin_client):
+    film = make_film("Vertigo", year=1958)
+    film.slug = "vertigo-1958"
+    film.save()
+
+    response = admin_client.get(reverse("admin:films_slughistory_changelist"))
+
+    assert response.status_code == 200
+    assert "Vertigo (1958)" in response.content.decode()
