@@ -318,8 +318,8 @@ class SlugHistory(models.Model):
 
     class Meta:
         ordering = ["content_type", "slug"]
-        verbose_name = "old slug"
-        verbose_name_plural = "slug history"
+        verbose_name = "old address"
+        verbose_name_plural = "old addresses"
         constraints = [
             models.UniqueConstraint(fields=["content_type", "slug"], name="slug_history_unique"),
         ]

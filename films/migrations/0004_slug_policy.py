@@ -52,8 +52,8 @@ class Migration(migrations.Migration):
                 ('content_type', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='contenttypes.contenttype')),
             ],
             options={
-                'verbose_name': 'old slug',
-                'verbose_name_plural': 'slug history',
+                'verbose_name': 'old address',
+                'verbose_name_plural': 'old addresses',
                 'ordering': ['content_type', 'slug'],
                 'indexes': [models.Index(fields=['content_type', 'object_id'], name='slug_history_object_idx')],
                 'constraints': [models.UniqueConstraint(fields=('content_type', 'slug'), name='slug_history_unique')],
