@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import Case, Count, IntegerField, Value, When
+from taggit.managers import TaggableManager
 
-from films.forms import OptimisticLockingForm
-from films.models import Availability, Credit, Film, Genre, Person, StreamingService
+from films.forms import KeywordsField, OptimisticLockingForm
+from films.models import Availability, Credit, Film, Genre, Person, SlugHistory, StreamingService
 
 
 class DecadeListFilter(admin.SimpleListFilter):
@@ -122,6 +123,7 @@ class FilmographyInline(admin.TabularInline):
 
 @admin.register(Film)
 class FilmAdmin(admin.ModelAdmin):
+    formfield_overrides = {TaggableManager: {"form_class": KeywordsField}}
     form = OptimisticLockingForm
     list_display = ["title", "year", "director_names", "genre_names"]
     list_filter = [DecadeListFilter, "genres", "availabilities__service"]
@@ -206,3 +208,26 @@ class StreamingServiceAdmin(admin.ModelAdmin):
     @admin.display(description="films", ordering="film_count")
     def film_count(self, service):
         return service.film_count
+
+
+@admin.register(SlugHistory)
+class SlugHistoryAdmin(admin.ModelAdmin):
+    """Old addresses that redirect to a page's current one. Recorded automatically when a
+    slug changes; deleting a row makes that old address a 404."""
+
+    list_display = ["slug", "content_type", "current_page", "created_at"]
+    list_filter = ["content_type"]
+    search_fields = ["slug"]
+    list_select_related = ["content_type"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["content_type", "object_id", "slug", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("target")
+
+    @admin.display(description="now at")
+    def current_page(self, old):
+        return str(old.target) if old.target else "(deleted)"

@@ -3,6 +3,9 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import router, transaction
+from django.utils.text import Truncator
+from taggit.forms import TagField
+from taggit.models import Tag
 
 
 class OptimisticLockingForm(forms.ModelForm):
@@ -63,3 +66,25 @@ class OptimisticLockingForm(forms.ModelForm):
             rows = rows.select_for_update()
         # None when the row was deleted meanwhile: also stale.
         return rows.values_list(self.version_field_name, flat=True).first()
+
+
+class KeywordsField(TagField):
+    """Comma-separated keywords, each short enough to be a tag: refused with a message rather
+    than by the database (taggit's tag names are at most 100 characters)."""
+
+    max_keywords = 50
+
+    def clean(self, value):
+        names = super().clean(value)
+        limit = Tag._meta.get_field("name").max_length
+        too_long = [name for name in names if len(name) > limit]
+        if too_long:
+            raise ValidationError(
+                f"A keyword can be at most {limit} characters; "
+                f"“{Truncator(too_long[0]).chars(40)}” has {len(too_long[0])}."
+            )
+        if len(names) > self.max_keywords:
+            raise ValidationError(
+                f"Give at most {self.max_keywords} keywords (there are {len(names)})."
+            )
+        return names

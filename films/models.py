@@ -1,10 +1,11 @@
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Prefetch, Q
 from django.urls import reverse
-from django.utils.text import slugify
 from django_countries.fields import CountryField
 from taggit.managers import TaggableManager
 
@@ -16,23 +17,14 @@ def default_region() -> str:
     return settings.FILMMAG_DEFAULT_REGION
 
 
-def unique_slug(model, text: str, *, exclude_pk=None, max_length: int = 80) -> str:
-    """A slug for ``text`` that no other row of ``model`` has: "vertigo", "vertigo-2", ..."""
-    base = slugify(text, allow_unicode=False)[: max_length - 4].strip("-") or "untitled"
-    taken = set(
-        model.objects.filter(slug__startswith=base)
-        .exclude(pk=exclude_pk)
-        .values_list("slug", flat=True)
-    )
-    slug, n = base, 2
-    while slug in taken:
-        slug, n = f"{base}-{n}", n + 1
-    return slug
-
-
 class Genre(models.Model):
-    name = models.CharField(max_length=60, unique=True)
-    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(
+        max_length=100,
+        unique=True,
+        blank=True,
+        help_text="Part of the page's address. Leave empty to make one from the name.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -57,7 +49,12 @@ class Person(models.Model):
     name = models.CharField(
         max_length=200, help_text="As credited in English, e.g. “Mikhail Kalatozov”."
     )
-    slug = models.SlugField(max_length=200, unique=True)
+    slug = models.SlugField(
+        max_length=200,
+        unique=True,
+        blank=True,
+        help_text="Part of the page's address. Leave empty to make one from the name.",
+    )
     original_name = models.CharField(
         max_length=200, blank=True, help_text="In the original script, e.g. “Михаил Калатозов”."
     )
@@ -84,18 +81,18 @@ class Person(models.Model):
     def __str__(self):
         return self.name
 
-    def save(self, *args, **kwargs):
-        if not self.slug:
-            self.slug = unique_slug(Person, self.name, exclude_pk=self.pk)
-        super().save(*args, **kwargs)
-
     def get_absolute_url(self):
         return reverse("films:person_detail", kwargs={"slug": self.slug})
 
 
 class StreamingService(models.Model):
-    name = models.CharField(max_length=100, unique=True)
-    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(
+        max_length=100,
+        unique=True,
+        blank=True,
+        help_text="Part of the page's address. Leave empty to make one from the name.",
+    )
     website = models.URLField(blank=True)
 
     class Meta:
@@ -104,11 +101,6 @@ class StreamingService(models.Model):
 
     def __str__(self):
         return self.name
-
-    def save(self, *args, **kwargs):
-        if not self.slug:
-            self.slug = unique_slug(StreamingService, self.name, exclude_pk=self.pk)
-        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("films:service_detail", kwargs={"slug": self.slug})
@@ -161,7 +153,12 @@ class FilmQuerySet(models.QuerySet):
 
 class Film(models.Model):
     title = models.CharField(max_length=200, help_text="The English release title.")
-    slug = models.SlugField(max_length=220, unique=True)
+    slug = models.SlugField(
+        max_length=220,
+        unique=True,
+        blank=True,
+        help_text="Part of the page's address. Leave empty to make one from the title.",
+    )
     original_title = models.CharField(
         max_length=200, blank=True, help_text="In the original language and script, if different."
     )
@@ -213,8 +210,6 @@ class Film(models.Model):
     def save(self, *args, **kwargs):
         if self.release_date:
             self.year = self.release_date.year
-        if not self.slug:
-            self.slug = unique_slug(Film, self.title, exclude_pk=self.pk)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -310,3 +305,27 @@ class Availability(models.Model):
 
     def __str__(self):
         return f"{self.film} on {self.service} ({self.get_offer_type_display()}, {self.region})"
+
+
+class SlugHistory(models.Model):
+    """A slug a row had before: its old URL redirects (301) to the row's current URL."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("content_type", "object_id")
+    slug = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["content_type", "slug"]
+        verbose_name = "old address"
+        verbose_name_plural = "old addresses"
+        constraints = [
+            models.UniqueConstraint(fields=["content_type", "slug"], name="slug_history_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"], name="slug_history_object_idx"),
+        ]
+
+    def __str__(self):
+        return self.slug

@@ -8,6 +8,7 @@ from django_filters.views import FilterView
 from films.filters import FilmFilter, Sort
 from films.models import Availability, Credit, Film, Genre, Person, StreamingService
 from films.pagination import LenientPaginationMixin
+from films.slugs import SlugRedirectMixin
 
 
 class FilmListView(LenientPaginationMixin, FilterView):
@@ -80,7 +81,7 @@ class FilmListView(LenientPaginationMixin, FilterView):
         return f"?{query.urlencode()}" if query else self.request.path
 
 
-class FilmsOfView(FilmListView):
+class FilmsOfView(SlugRedirectMixin, FilmListView):
     """The film list fixed to one genre or service, with its own URL and heading."""
 
     model = None
@@ -106,20 +107,21 @@ class FilmsOfView(FilmListView):
 
 class GenreDetailView(FilmsOfView):
     template_name = "films/genre_detail.html"
-    model = Genre
+    model = slug_model = Genre
     filter_name = "genre"
     heading_format = "{} films"
 
 
 class ServiceDetailView(FilmsOfView):
     template_name = "films/service_detail.html"
-    model = StreamingService
+    model = slug_model = StreamingService
     filter_name = "service"
     heading_format = "Films on {}"
 
 
-class FilmDetailView(DetailView):
+class FilmDetailView(SlugRedirectMixin, DetailView):
     context_object_name = "film"
+    slug_model = Film
 
     def get_queryset(self):
         return Film.objects.for_detail()
@@ -168,8 +170,9 @@ def _group_availability(rows):
     ]
 
 
-class PersonDetailView(DetailView):
+class PersonDetailView(SlugRedirectMixin, DetailView):
     context_object_name = "person"
+    slug_model = Person
 
     def get_queryset(self):
         return Person.objects.for_detail()

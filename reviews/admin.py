@@ -3,8 +3,9 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.urls import path
 from django.utils import timezone
+from taggit.managers import TaggableManager
 
-from films.forms import OptimisticLockingForm
+from films.forms import KeywordsField, OptimisticLockingForm
 from reviews.admin_import import import_document_view
 from reviews.models import Review
 
@@ -35,6 +36,7 @@ class VisibilityListFilter(admin.SimpleListFilter):
 
 @admin.register(Review)
 class ReviewAdmin(admin.ModelAdmin):
+    formfield_overrides = {TaggableManager: {"form_class": KeywordsField}}
     form = OptimisticLockingForm
     list_display = [
         "headline",

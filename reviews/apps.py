@@ -7,8 +7,19 @@ class ReviewsConfig(AppConfig):
     verbose_name = "Reviews"
 
     def ready(self):
+        from taggit.models import Tag
+
+        from films import slugs
         from films.cache import catalogue_changed
         from reviews.models import Review
+
+        slugs.register(
+            Review,
+            kind="review",
+            source=lambda review: f"{review.film.title} {review.film.year} {review.headline}",
+        )
+        # Keywords and film tags share taggit's Tag; their pages live in this app.
+        slugs.register(Tag, kind="keyword", source=lambda tag: tag.name)
 
         # The film list counts reviewed films and sorts by rating.
         post_save.connect(catalogue_changed, sender=Review, dispatch_uid="catalogue-review")

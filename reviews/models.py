@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from taggit.managers import TaggableManager
 
-from films.models import Film, unique_slug
+from films.models import Film
 
 # One decimal place, as the column stores them ("4.0", not "4"), so a saved rating matches
 # its choice when a form shows it again.
@@ -43,7 +43,12 @@ class Review(models.Model):
 
     film = models.ForeignKey(Film, on_delete=models.PROTECT, related_name="reviews")
     headline = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=220, unique=True)
+    slug = models.SlugField(
+        max_length=220,
+        unique=True,
+        blank=True,
+        help_text="Part of the page's address. Leave empty to make one from the headline.",
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -115,10 +120,6 @@ class Review(models.Model):
         return self.headline
 
     def save(self, *args, **kwargs):
-        if not self.slug:
-            self.slug = unique_slug(
-                Review, f"{self.film.title} {self.film.year} {self.headline}"[:200]
-            )
         if self.status == self.Status.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
         super().save(*args, **kwargs)

@@ -18,11 +18,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError, IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.text import slugify
 from django_countries import countries
 
 from films.cache import catalogue_changes_ignored
-from films.models import Availability, Credit, Film, Genre, Person, StreamingService, unique_slug
+from films.models import Availability, Credit, Film, Genre, Person, StreamingService
+from films.slugs import slug_base
 from reviews.models import Review
 from reviews.parser import ParsedDocument, SuggestedCredit, parse_document
 
@@ -291,7 +291,7 @@ class _Importer:
         for name in dict.fromkeys(name_clean(g) for g in self.document.genres if g.strip()):
             genre = existing.get(name_key(name))
             if genre is None:
-                genre = Genre.objects.create(name=name, slug=unique_slug(Genre, name))
+                genre = Genre.objects.create(name=name)
                 existing[name_key(name)] = genre
                 self.create("genre", f"{genre}")
             if genre.pk not in linked:
@@ -383,7 +383,7 @@ class _Importer:
         today = timezone.localdate()
         for offer in dict.fromkeys(self.document.offers):
             name = name_clean(offer.service)
-            service = by_key.get(name_key(name)) or by_slug.get(slugify(name))
+            service = by_key.get(name_key(name)) or by_slug.get(slug_base(name, kind="service"))
             if service is None:
                 service = StreamingService.objects.create(name=name)
                 by_key[name_key(name)] = by_slug[service.slug] = service

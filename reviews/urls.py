@@ -1,5 +1,6 @@
 from django.urls import path
 
+import films.converters  # noqa: F401  (registers <anyslug:>)
 from reviews import views
 from reviews.feeds import LatestReviewsFeed
 
@@ -9,6 +10,6 @@ urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("reviews/", views.ReviewListView.as_view(), name="review_list"),
     path("reviews/feed/", LatestReviewsFeed(), name="review_feed"),
-    path("reviews/<slug:slug>/", views.ReviewDetailView.as_view(), name="review_detail"),
-    path("tags/<slug:slug>/", views.TagDetailView.as_view(), name="tag_detail"),
+    path("reviews/<anyslug:slug>/", views.ReviewDetailView.as_view(), name="review_detail"),
+    path("tags/<anyslug:slug>/", views.TagDetailView.as_view(), name="tag_detail"),
 ]

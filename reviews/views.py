@@ -1,11 +1,13 @@
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Exists, OuterRef
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.views.generic import DetailView, ListView
 from taggit.models import Tag, TaggedItem
 
 from films.models import Film, Genre, StreamingService
 from films.pagination import LenientPaginationMixin
+from films.slugs import SlugRedirectMixin
 from reviews.models import Review
 
 
@@ -39,8 +41,12 @@ class ReviewListView(LenientPaginationMixin, ListView):
         return Review.objects.published().for_listing()
 
 
-class ReviewDetailView(DetailView):
+class ReviewDetailView(SlugRedirectMixin, DetailView):
     context_object_name = "review"
+    slug_model = Review
+
+    def redirect_queryset(self):
+        return Review.objects.published()
 
     def get_queryset(self):
         return Review.objects.published().for_detail()
@@ -74,12 +80,19 @@ class ReviewDetailView(DetailView):
         return super().get_context_data(structured_data=structured, **kwargs)
 
 
-class TagDetailView(LenientPaginationMixin, ListView):
+class TagDetailView(SlugRedirectMixin, LenientPaginationMixin, ListView):
     """Published reviews with a keyword, and films tagged with it."""
 
     template_name = "reviews/tag_detail.html"
     context_object_name = "reviews"
     paginate_by = 20
+    slug_model = Tag
+
+    def redirect_queryset(self):
+        return Tag.objects.filter(public_use())
+
+    def moved_url(self, tag):
+        return reverse("reviews:tag_detail", kwargs={"slug": tag.slug})
 
     def get_queryset(self):
         self.tag = get_object_or_404(Tag.objects.filter(public_use()), slug=self.kwargs["slug"])

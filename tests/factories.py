@@ -14,9 +14,7 @@ _counter = itertools.count(1)
 
 def make_genre(name=None, **overrides):
     name = name or f"Genre {next(_counter)}"
-    genre, _ = Genre.objects.get_or_create(
-        name=name, defaults={"slug": overrides.pop("slug", None) or _slug(name), **overrides}
-    )
+    genre, _ = Genre.objects.get_or_create(name=name, defaults=overrides)
     return genre
 
 
@@ -77,12 +75,6 @@ def make_review(film=None, *, published=True, keywords=(), **overrides):
     if keywords:
         review.keywords.add(*keywords)
     return review
-
-
-def _slug(name):
-    from django.utils.text import slugify
-
-    return slugify(name)
 
 
 def make_public_pages():

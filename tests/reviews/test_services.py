@@ -426,7 +426,7 @@ def test_review_import_file_parses_and_imports():
 def test_a_real_slug_collision_in_the_database_is_a_clear_error(document, monkeypatch):
     """As when two imports of a new film race: both pick the same slug, the second fails."""
     make_film("The Cranes Are Flying", year=1990)  # another film, already holding the slug
-    monkeypatch.setattr("films.models.unique_slug", lambda model, text, **kwargs: slugify(text))
+    monkeypatch.setattr("films.slugs.unique_slug", lambda model, text, **kwargs: slugify(text))
     before = counts()
 
     with pytest.raises(ReviewImportError, match="clashed with another change"):

@@ -8,12 +8,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.text import slugify
 from django_countries import countries
 from taggit.models import Tag, TaggedItem
 
 from films.cache import bump as catalogue_bump
-from films.models import Availability, Credit, Film, Genre, Person, StreamingService, unique_slug
+from films.models import Availability, Credit, Film, Genre, Person, StreamingService
+from films.slugs import SlugAllocator, slug_base
 from reviews.models import RATING_CHOICES, Review
 from reviews.parser import DocumentError, ParsedDocument, parse_document
 from reviews.services import (
@@ -77,7 +77,7 @@ class Command(BaseCommand):
         by_slug = {s.slug: s for s in existing.values()}
         for entry in entries:
             name = name_clean(entry["name"])
-            service = existing.get(name_key(name)) or by_slug.get(slugify(name))
+            service = existing.get(name_key(name)) or by_slug.get(slug_base(name, kind="service"))
             website = entry.get("website", "")
             if service is None:
                 service = StreamingService.objects.create(name=name, website=website)
@@ -101,7 +101,7 @@ class Command(BaseCommand):
             elif changed := _assign(person, values):
                 person.save(update_fields=changed)
                 self.updated["people"] += 1
-        slugs = _SlugAllocator(Person)
+        slugs = SlugAllocator(Person)
         for person in new.values():
             person.slug = slugs.take(person.name)
         Person.objects.bulk_create(new.values())
@@ -132,9 +132,7 @@ class Command(BaseCommand):
                 genre = genres.get(name_key(name))
                 if genre is None:
                     name = name_clean(name)
-                    genre = genres[name_key(name)] = Genre.objects.create(
-                        name=name, slug=unique_slug(Genre, name)
-                    )
+                    genre = genres[name_key(name)] = Genre.objects.create(name=name)
                     self.created["genres"] += 1
                 if genre.pk not in linked:
                     new_links.append(Film.genres.through(film=film, genre=genre))
@@ -314,23 +312,6 @@ def _aware(text: str) -> datetime.datetime:
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
-class _SlugAllocator:
-    """``unique_slug()`` for many new rows at once: one query for the slugs already taken."""
-
-    def __init__(self, model, slugify_function=slugify):
-        self.max_length = model._meta.get_field("slug").max_length
-        self.slugify = slugify_function
-        self.taken = set(model.objects.values_list("slug", flat=True))
-
-    def take(self, text: str) -> str:
-        base = self.slugify(text)[: self.max_length - 4].strip("-") or "untitled"
-        slug, n = base, 2
-        while slug in self.taken:
-            slug, n = f"{base}-{n}", n + 1
-        self.taken.add(slug)
-        return slug
-
-
 class _TagIndex:
     """Film tags added in bulk; names match case-insensitively, as TAGGIT_CASE_INSENSITIVE."""
 
@@ -348,7 +329,7 @@ class _TagIndex:
         self.items.append(TaggedItem(content_type=self.film_type, object_id=film.pk, tag=tag))
 
     def save(self) -> int:
-        slugs = _SlugAllocator(Tag, slugify_function=Tag().slugify)
+        slugs = SlugAllocator(Tag)
         for tag in self.new_tags:
             tag.slug = slugs.take(tag.name)
         Tag.objects.bulk_create(self.new_tags)
