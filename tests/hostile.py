@@ -11,15 +11,7 @@ from datetime import timedelta
 from django.utils import timezone
 from taggit.models import Tag
 
-from films.models import (
-    Availability,
-    Credit,
-    Film,
-    Genre,
-    Person,
-    StreamingService,
-    unique_slug,
-)
+from films.models import Availability, Credit, Film, Genre, Person, StreamingService
 from reviews.models import Review
 
 LONGEST = object()  # stands for a name exactly as long as the column allows
@@ -85,7 +77,7 @@ def make_hostile_catalogue():
     """One film per hostile name, each with a hostile genre, service, director, actor,
     keyword and a published review; neighbouring names are mixed so that every page links
     to several hostile pages. Returns every row that has a page of its own."""
-    genres = [_genre(name) for name in sized(HOSTILE_NAMES, max_length(Genre))]
+    genres = [Genre.objects.create(name=name) for name in sized(HOSTILE_NAMES, max_length(Genre))]
     services = [
         StreamingService.objects.create(name=name)
         for name in sized(HOSTILE_NAMES, max_length(StreamingService))
@@ -124,10 +116,3 @@ def make_hostile_catalogue():
         films.append(film)
         reviews.append(review)
     return [*films, *reviews, *genres, *services, *people, *Tag.objects.filter(name__in=tags)]
-
-
-def _genre(name):
-    """A genre as the importer and the demo loader make it (Genre has no slug of its own)."""
-    return Genre.objects.create(
-        name=name, slug=unique_slug(Genre, name, max_length=max_length(Genre, "slug"))
-    )
