@@ -1,7 +1,7 @@
 from itertools import groupby
 
 from django.conf import settings
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 
@@ -89,11 +89,15 @@ class FilmsOfView(SlugRedirectMixin, FilmListView):
     heading_format = "{}"
 
     def get_preset(self):
-        self.owner = get_object_or_404(self.model, slug=self.kwargs["slug"])
-        self.heading = self.heading_format.format(self.owner.name)
-        return {self.filter_name: self.owner.slug}
+        return {self.filter_name: self.kwargs["slug"]}
 
     def get_context_data(self, **kwargs):
+        # The filter's own lookup fetched the genre or service: no query of its own.
+        chosen = self.filterset.active_values().get(self.filter_name)
+        if not chosen:
+            raise Http404(f"No {self.model._meta.verbose_name} with this address.")
+        self.owner = chosen[0]
+        self.heading = self.heading_format.format(self.owner.name)
         return super().get_context_data(**{self.filter_name: self.owner}, **kwargs)
 
 
