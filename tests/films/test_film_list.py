@@ -5,6 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from reviews.workflow import reviews_publish
 from tests.factories import make_film, make_review
 
 pytestmark = pytest.mark.django_db
@@ -205,7 +206,8 @@ def test_selected_options_stay_ticked(client, catalogue):
     ],
 )
 def test_sorting(client, catalogue, sort, first):
-    catalogue["strangelove"].reviews.update(published_at=catalogue["strangelove"].created_at)
+    strangelove = catalogue["strangelove"]
+    reviews_publish(reviews=strangelove.reviews.all(), at=strangelove.created_at)
     assert titles(client.get(URL, {"sort": sort}))[0] == first
 
 
