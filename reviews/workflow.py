@@ -48,8 +48,15 @@ def review_create(*, review: Review, by: Editor = None) -> Review:
     _default_publication_time(review, timezone.now())
     with transaction.atomic(), allow_state_writes():
         review.save()
-        _log(f"created as {review.status}", [review], by)
-        if not review.is_draft_without_time():
+        # A new draft changes nothing readers see: no new catalogue version, no log line.
+        draft = review.is_draft_without_time()
+        _log(
+            f"created as {review.status}",
+            [review],
+            by,
+            level=logging.DEBUG if draft else logging.INFO,
+        )
+        if not draft:
             _visibility_changed()
     return review
 
@@ -171,9 +178,10 @@ def _visibility_changed() -> None:
     catalogue_changed()
 
 
-def _log(change: str, reviews: list[Review], by: Editor) -> None:
+def _log(change: str, reviews: list[Review], by: Editor, *, level: int = logging.INFO) -> None:
     if reviews:
-        logger.info(
+        logger.log(
+            level,
             "Reviews %s: %s by %s",
             ", ".join(str(review.pk) for review in reviews),
             change,

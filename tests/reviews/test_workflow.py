@@ -79,7 +79,7 @@ def form_data(review, **fields):
 @pytest.fixture
 def workflow_log(caplog):
     """The workflow's account of each change it makes: which reviews, what, and by whom."""
-    caplog.set_level("INFO", logger="reviews.workflow")
+    caplog.set_level("DEBUG", logger="reviews.workflow")
 
     def lines():
         lines = [r.getMessage() for r in caplog.records if r.name == "reviews.workflow"]
