@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from films.models import Film
+from reviews.workflow import reviews_publish
 from tests.factories import make_film, make_review
 
 pytestmark = pytest.mark.django_db
@@ -206,7 +207,8 @@ def test_selected_options_stay_ticked(client, catalogue):
     ],
 )
 def test_sorting(client, catalogue, sort, first):
-    catalogue["strangelove"].reviews.update(published_at=catalogue["strangelove"].created_at)
+    strangelove = catalogue["strangelove"]
+    reviews_publish(reviews=strangelove.reviews.all(), at=strangelove.created_at)
     assert titles(client.get(URL, {"sort": sort}))[0] == first
 
 
