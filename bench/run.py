@@ -59,6 +59,7 @@ def build(start: int, stop: int, rng: random.Random) -> None:
 
     from films.models import Availability, Credit, Film, Genre, Person, StreamingService
     from reviews.models import Review
+    from reviews.workflow import reviews_create
 
     with transaction.atomic():
         genres = [
@@ -107,28 +108,30 @@ def build(start: int, stop: int, rng: random.Random) -> None:
             for region in rng.sample(["US", "GB"], rng.randint(1, 2))
         )
         now = timezone.now()
-        Review.objects.bulk_create(
-            Review(
-                film=film,
-                headline=f"On film {film.title}",
-                slug=f"review-{film.slug}",
-                rating=rng.choice(RATINGS),
-                synopsis="What happens. " * 40,
-                critique="What we think of it. " * 120,
-                criticisms="What did not work. " * 30,
-                conclusion="Whether to watch it. " * 20,
-                status=Review.Status.PUBLISHED,
-                published_at=now - timedelta(hours=rng.randint(1, 24 * 365 * 5)),
+        reviews_create(
+            reviews=(
+                Review(
+                    film=film,
+                    headline=f"On film {film.title}",
+                    slug=f"review-{film.slug}",
+                    rating=rng.choice(RATINGS),
+                    synopsis="What happens. " * 40,
+                    critique="What we think of it. " * 120,
+                    criticisms="What did not work. " * 30,
+                    conclusion="Whether to watch it. " * 20,
+                    status=Review.Status.PUBLISHED,
+                    published_at=now - timedelta(hours=rng.randint(1, 24 * 365 * 5)),
+                )
+                for film in films
+                if film.pk == films[0].pk or rng.random() < 0.6
             )
-            for film in films
-            if film.pk == films[0].pk or rng.random() < 0.6
         )
 
 
 def slug(name: str) -> str:
-    from django.utils.text import slugify
+    from films.slugs import slug_base
 
-    return slugify(name)
+    return slug_base(name, kind="item")
 
 
 def pages() -> list[tuple[str, str]]:

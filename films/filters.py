@@ -13,8 +13,10 @@ from dataclasses import dataclass
 import django_filters
 from django import forms
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Value
+from django_filters.fields import ModelChoiceField, ModelMultipleChoiceField
 
 from films.cache import catalogue_version
 from films.models import (
@@ -55,6 +57,49 @@ class Reviewed(models.TextChoices):
     NO = "no", "Not yet reviewed"
 
 
+MAX_SLUGS_PER_FILTER = 100  # a query string can repeat a key thousands of times
+
+
+class LookupMixin:
+    """A model choice field that, once given ``lookup`` ({slug: object}), validates against it
+    instead of querying: FilmFilter fetches every genre, service and director the address
+    names in one query (``referenced_objects``) rather than one per filter."""
+
+    lookup: dict[str, models.Model] | None = None
+
+    def from_lookup(self, value: str) -> models.Model:
+        obj = self.lookup.get(value) if isinstance(value, str) else None
+        if obj is None:
+            raise ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return obj
+
+
+class SlugChoiceField(LookupMixin, ModelChoiceField):
+    def to_python(self, value):
+        if self.lookup is None or value in self.empty_values:
+            return super().to_python(value)
+        return self.from_lookup(value)
+
+
+class SlugMultipleChoiceField(LookupMixin, ModelMultipleChoiceField):
+    def _check_values(self, value):
+        if self.lookup is None:
+            return super()._check_values(value)
+        return list({obj.pk: obj for obj in map(self.from_lookup, value)}.values())
+
+
+class SlugChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = SlugChoiceField
+
+
+class SlugMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = SlugMultipleChoiceField
+
+
 @dataclass(frozen=True)
 class FacetOption:
     value: str
@@ -65,17 +110,17 @@ class FacetOption:
 
 class FilmFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="Title", method="filter_title", max_length=100)
-    genre = django_filters.ModelMultipleChoiceFilter(
+    genre = SlugMultipleChoiceFilter(
         label="Genre", queryset=Genre.objects.all(), to_field_name="slug", method="filter_genre"
     )
-    director = django_filters.ModelChoiceFilter(
+    director = SlugChoiceFilter(
         label="Director",
         queryset=Person.objects.all(),
         to_field_name="slug",
         method="filter_director",
     )
     # Service and offer type are applied together in filter_queryset().
-    service = django_filters.ModelMultipleChoiceFilter(
+    service = SlugMultipleChoiceFilter(
         label="Streaming service",
         queryset=StreamingService.objects.all(),
         to_field_name="slug",
@@ -104,11 +149,41 @@ class FilmFilter(django_filters.FilterSet):
         model = Film
         fields = []
 
+    REFERENCED = {"genre": Genre, "service": StreamingService, "director": Person}
+
     def __init__(self, data=None, *args, **kwargs):
         super().__init__(data, *args, **kwargs)
         for name in ("year_min", "year_max"):
             self.form.fields[name].widget = forms.NumberInput(attrs={"inputmode": "numeric"})
             self.form.fields[name].error_messages["invalid"] = "Enter a year, such as 1957."
+        if self.is_bound:
+            for name, lookup in self.referenced_objects().items():
+                self.form.fields[name].lookup = lookup
+
+    def referenced_objects(self):
+        """{filter name: {slug: object}} for the genres, services and director in the address,
+        in one query (a UNION), or none when the address names none."""
+        parts = []
+        for name, model in self.REFERENCED.items():
+            distinct = dict.fromkeys(self.data.getlist(name))
+            slugs = [v for v in distinct if v and "\x00" not in v][:MAX_SLUGS_PER_FILTER]
+            if slugs:
+                extra = F("website") if model is StreamingService else Value("")
+                parts.append(
+                    model.objects.filter(slug__in=slugs)
+                    .annotate(kind=Value(name), extra=extra)
+                    .values_list("kind", "pk", "name", "slug", "extra")
+                    .order_by()
+                )
+        lookups = {name: {} for name in self.REFERENCED}
+        if parts:
+            for kind, pk, name, slug, extra in parts[0].union(*parts[1:], all=True):
+                model = self.REFERENCED[kind]
+                fields, values = ["id", "name", "slug"], [pk, name, slug]
+                if model is StreamingService:
+                    fields, values = [*fields, "website"], [*values, extra]
+                lookups[kind][slug] = model.from_db(self.queryset.db, fields, values)
+        return lookups
 
     # --- filtering -----------------------------------------------------------------------
 
@@ -217,6 +292,28 @@ class FilmFilter(django_filters.FilterSet):
         ).hexdigest()
         return f"film-facets:{catalogue_version()}:{digest}"
 
+    def decade_and_reviewed_counts(self, values):
+        """Both facets from one grouped query over the films that match every other filter:
+        ({decade: count with the reviewed filter}, {reviewed choice: count with the decade})."""
+        has_review = Exists(self.published_reviews().filter(film=OuterRef("pk")))
+        rows = (
+            self.filter_queryset(Film.objects.all(), skip=("decade", "reviewed"))
+            .annotate(decade=F("year") / 10 * 10, reviewed=has_review)
+            .values_list("decade", "reviewed")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        wanted = {Reviewed.YES: True, Reviewed.NO: False}.get(values.get("reviewed"))
+        selected = values.get("decade")
+        decades, counts = {}, {None: 0, Reviewed.YES: 0, Reviewed.NO: 0}
+        for decade, reviewed, n in rows:
+            if wanted is None or bool(reviewed) == wanted:
+                decades[decade] = decades.get(decade, 0) + n
+            if selected is None or str(decade) == selected:
+                counts[None] += n
+                counts[Reviewed.YES if reviewed else Reviewed.NO] += n
+        return decades, counts
+
     def compute_facets(self):
         """One query per filter."""
         values = self.active_values()
@@ -258,24 +355,8 @@ class FilmFilter(django_filters.FilterSet):
             offer_rows.values_list("offer_type").annotate(n=Count("film", distinct=True)).order_by()
         )
 
-        decade_counts = dict(
-            self.filter_queryset(Film.objects.all(), skip=("decade",))
-            .annotate(decade=F("year") / 10 * 10)
-            .values_list("decade")
-            .annotate(n=Count("pk"))
-            .order_by()
-        )
-
-        reviewed = self.filter_queryset(Film.objects.all(), skip=("reviewed",)).aggregate(
-            total=Count("pk"),
-            yes=Count("pk", filter=Exists(self.published_reviews().filter(film=OuterRef("pk")))),
-        )
+        decade_counts, counts = self.decade_and_reviewed_counts(values)
         reviewed_choice = values.get("reviewed")
-        counts = {
-            None: reviewed["total"],
-            Reviewed.YES: reviewed["yes"],
-            Reviewed.NO: reviewed["total"] - reviewed["yes"],
-        }
         total = counts[reviewed_choice]
 
         selected_decade = values.get("decade")

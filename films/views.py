@@ -91,17 +91,13 @@ class FilmsOfView(SlugRedirectMixin, FilmListView):
     def get_preset(self):
         return {self.filter_name: self.kwargs["slug"]}
 
-    def get_filterset(self, filterset_class):
-        filterset = super().get_filterset(filterset_class)
-        filterset.is_valid()  # the filter's own validation fetches the genre or service
-        owners = filterset.form.cleaned_data.get(self.filter_name)
-        if not owners:
-            raise Http404(f"No {self.model._meta.verbose_name} “{self.kwargs['slug']}”.")
-        self.owner = owners[0]
-        self.heading = self.heading_format.format(self.owner.name)
-        return filterset
-
     def get_context_data(self, **kwargs):
+        # The filter's own lookup fetched the genre or service: no query of its own.
+        chosen = self.filterset.active_values().get(self.filter_name)
+        if not chosen:
+            raise Http404(f"No {self.model._meta.verbose_name} with this address.")
+        self.owner = chosen[0]
+        self.heading = self.heading_format.format(self.owner.name)
         return super().get_context_data(**{self.filter_name: self.owner}, **kwargs)
 
 

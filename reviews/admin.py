@@ -1,13 +1,18 @@
 from django.contrib import admin, messages
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, OuterRef
 from django.urls import path
 from django.utils import timezone
 from taggit.managers import TaggableManager
 
 from films.forms import KeywordsField, OptimisticLockingForm
 from reviews.admin_import import import_document_view
-from reviews.models import Review
+from reviews.models import STATE_FIELDS, Review
+from reviews.workflow import (
+    review_create,
+    review_transition,
+    reviews_publish,
+    reviews_return_to_draft,
+)
 
 
 class VisibilityListFilter(admin.SimpleListFilter):
@@ -34,10 +39,19 @@ class VisibilityListFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ReviewAdminForm(OptimisticLockingForm):
+    def clean_published_at(self):
+        # The widget shows whole seconds: an untouched time keeps its stored microseconds, so
+        # saving the text does not move the review's publication time.
+        if "published_at" not in self.changed_data:
+            return self.instance.published_at
+        return self.cleaned_data["published_at"]
+
+
 @admin.register(Review)
 class ReviewAdmin(admin.ModelAdmin):
     formfield_overrides = {TaggableManager: {"form_class": KeywordsField}}
-    form = OptimisticLockingForm
+    form = ReviewAdminForm
     list_display = [
         "headline",
         "film",
@@ -97,6 +111,15 @@ class ReviewAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if obj.author_id is None:
             obj.author = request.user
+        if not change:
+            review_create(review=obj, by=request.user)
+            return
+        if set(STATE_FIELDS) & set(form.changed_data):
+            # The state through the workflow first, which bumps the version the form was
+            # opened with; the save then writes the other fields, and that same version.
+            review_transition(
+                review=obj, status=obj.status, published_at=obj.published_at, by=request.user
+            )
         super().save_model(request, obj, form, change)
 
     def view_on_site(self, obj):
@@ -113,30 +136,14 @@ class ReviewAdmin(admin.ModelAdmin):
 
     @admin.action(description="Publish now", permissions=["change"])
     def publish_now(self, request, queryset):
+        published = reviews_publish(reviews=queryset, by=request.user)
+        message = f"Published {len(published)} review(s)."
         now = timezone.now()
-        # Bumping the version makes an editor with the review open reload before saving.
-        changes = {
-            "status": Review.Status.PUBLISHED,
-            "updated_at": now,
-            "version": F("version") + 1,
-        }
-        with transaction.atomic():
-            count = queryset.filter(published_at__isnull=True).update(published_at=now, **changes)
-            count += (
-                queryset.filter(published_at__isnull=False)
-                .exclude(status=Review.Status.PUBLISHED)
-                .update(**changes)
-            )
-        message = f"Published {count} review(s)."
-        live = Review.objects.published().values("pk")
-        scheduled = queryset.filter(status=Review.Status.PUBLISHED).exclude(pk__in=live).count()
-        if scheduled:
+        if scheduled := sum(review.published_at > now for review in published):
             message += f" {scheduled} will go live at their publication time."
         self.message_user(request, message, messages.SUCCESS)
 
     @admin.action(description="Return to draft", permissions=["change"])
     def return_to_draft(self, request, queryset):
-        count = queryset.exclude(status=Review.Status.DRAFT).update(
-            status=Review.Status.DRAFT, updated_at=timezone.now(), version=F("version") + 1
-        )
-        self.message_user(request, f"Returned {count} review(s) to draft.", messages.SUCCESS)
+        drafts = reviews_return_to_draft(reviews=queryset, by=request.user)
+        self.message_user(request, f"Returned {len(drafts)} review(s) to draft.", messages.SUCCESS)

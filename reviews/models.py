@@ -1,3 +1,6 @@
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 
 from django.conf import settings
@@ -13,8 +16,54 @@ from films.models import Film
 # its choice when a form shows it again.
 RATING_CHOICES = [(Decimal(f"{n / 2:.1f}"), f"{n / 2:g} / 5") for n in range(1, 11)]
 
+# A review's state: what decides whether readers see it. Only reviews.workflow writes these.
+STATE_FIELDS = ("status", "published_at")
+
+_state_writes_allowed: ContextVar[bool] = ContextVar("review_state_writes", default=False)
+
+
+class ReviewStateError(RuntimeError):
+    """Code wrote a review's status or publication time without going through reviews.workflow."""
+
+
+@contextmanager
+def allow_state_writes() -> Iterator[None]:
+    """For reviews.workflow alone: within the block, status and publication time may be saved."""
+    token = _state_writes_allowed.set(True)
+    try:
+        yield
+    finally:
+        _state_writes_allowed.reset(token)
+
+
+def _refuse_state_write(how: str) -> None:
+    if not _state_writes_allowed.get():
+        raise ReviewStateError(
+            f"{how} would change a review's status or publication time outside "
+            "reviews.workflow. Call review_create(), review_publish(), reviews_publish(), "
+            "review_return_to_draft() or review_transition() instead: they bump the version "
+            "and keep the film list's cached counts right, which a direct write does not."
+        )
+
 
 class ReviewQuerySet(models.QuerySet):
+    # The three writes that bypass Review.save() refuse state fields outside the workflow.
+    def update(self, **kwargs):
+        if kwargs.keys() & set(STATE_FIELDS):
+            _refuse_state_write("QuerySet.update()")
+        return super().update(**kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        if set(fields) & set(STATE_FIELDS):
+            _refuse_state_write("QuerySet.bulk_update()")
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        if not all(obj.is_draft_without_time() for obj in objs):
+            _refuse_state_write("QuerySet.bulk_create()")
+        return super().bulk_create(objs, *args, **kwargs)
+
     def published(self):
         """The one rule for what readers may see: published, and the publication time has come."""
         return self.filter(status=Review.Status.PUBLISHED, published_at__lte=timezone.now())
@@ -120,17 +169,54 @@ class Review(models.Model):
         return self.headline
 
     def save(self, *args, **kwargs):
-        if self.status == self.Status.PUBLISHED and self.published_at is None:
-            self.published_at = timezone.now()
+        if self._writes_new_state(kwargs.get("update_fields")):
+            _refuse_state_write("Review.save()")
         super().save(*args, **kwargs)
+        self._remember_state(kwargs.get("update_fields"))
 
     def get_absolute_url(self):
         return reverse("reviews:review_detail", kwargs={"slug": self.slug})
 
+    @classmethod
+    def from_db(cls, db, field_names, values, **kwargs):
+        review = super().from_db(db, field_names, values, **kwargs)
+        review._remember_state()
+        return review
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        self._remember_state(fields)
+
     def clean(self):
-        # Before the constraint check, so "Published" with an empty time means "now".
+        # Before the constraint check, so "Published" with an empty time means "now", as it
+        # does in reviews.workflow, which then writes it.
         if self.status == self.Status.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
+
+    def is_draft_without_time(self) -> bool:
+        """The state every review starts in, whoever creates it."""
+        return self.status == self.Status.DRAFT and self.published_at is None
+
+    def _remember_state(self, fields=None) -> None:
+        """Note the status and publication time as stored (of ``fields`` if given)."""
+        stored = {
+            name: self.__dict__[name]
+            for name in STATE_FIELDS
+            if name in self.__dict__ and (fields is None or name in fields)
+        }
+        # A new dict, not an update: a copy of this review must not share it.
+        self.__dict__["_stored_state"] = {**self.__dict__.get("_stored_state", {}), **stored}
+
+    def _writes_new_state(self, update_fields) -> bool:
+        if self._state.adding:
+            return not self.is_draft_without_time()
+        stored = self.__dict__.get("_stored_state", {})
+        # A field deferred when the review was loaded has no stored value to compare with.
+        return any(
+            self.__dict__.get(name, stored[name]) != stored[name]
+            for name in STATE_FIELDS
+            if name in stored and (update_fields is None or name in update_fields)
+        )
 
     def is_public(self) -> bool:
         return Review.objects.published().filter(pk=self.pk).exists()

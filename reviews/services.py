@@ -25,6 +25,7 @@ from films.models import Availability, Credit, Film, Genre, Person, StreamingSer
 from films.slugs import slug_base
 from reviews.models import Review
 from reviews.parser import ParsedDocument, SuggestedCredit, parse_document
+from reviews.workflow import review_create
 
 REVIEW_SECTIONS = ("synopsis", "critique", "criticisms", "conclusion")
 
@@ -412,9 +413,8 @@ class _Importer:
         review = review_match(film=film, headline=headline)
         sections = {name: getattr(doc, name) for name in REVIEW_SECTIONS}
         if review is None:
-            review = Review.objects.create(
-                film=film, headline=headline, author=author, status=Review.Status.DRAFT, **sections
-            )
+            draft = Review(film=film, headline=headline, author=author, **sections)
+            review = review_create(review=draft, by=author)
             self.create("review", f"“{review}” (draft)")
             if doc.keywords:
                 review.keywords.set(doc.keywords)

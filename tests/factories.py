@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from films.models import Availability, Credit, Film, Genre, Person, StreamingService
 from reviews.models import Review
+from reviews.workflow import review_create
 
 _counter = itertools.count(1)
 
@@ -71,7 +72,7 @@ def make_review(film=None, *, published=True, keywords=(), **overrides):
     overrides.setdefault("headline", f"Review {next(_counter)}")
     overrides.setdefault("synopsis", "What happens.")
     overrides.setdefault("critique", "What we think.")
-    review = Review.objects.create(film=film, **overrides)
+    review = review_create(review=Review(film=film, **overrides))
     if keywords:
         review.keywords.add(*keywords)
     return review

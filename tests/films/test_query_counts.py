@@ -23,16 +23,34 @@ def add_films(n, start=0):
         make_review(film, rating=4)
 
 
+# Facets 5 (genre, director, service, offer, decade + reviewed), the page of films 3 (films,
+# directors, genres), and 1 for the genres, services and director named in the address.
 LIST_PAGES = [
-    (reverse("films:film_list"), {}, 9),
+    (reverse("films:film_list"), {}, 8),
     (
         reverse("films:film_list"),
         {"genre": "war", "service": "mubi", "director": "stanley-kubrick"},
-        12,
+        9,
     ),
-    (reverse("films:film_list"), {"offer": "rent", "decade": "1950", "sort": "rating"}, 9),
-    (reverse("films:genre_detail", kwargs={"slug": "war"}), {}, 10),
-    (reverse("films:service_detail", kwargs={"slug": "mubi"}), {}, 10),
+    (reverse("films:film_list"), {"offer": "rent", "decade": "1950", "sort": "rating"}, 8),
+    (
+        reverse("films:film_list"),
+        {
+            "q": "film",
+            "genre": ["war", "drama", "nope"],
+            "director": "stanley-kubrick",
+            "service": ["mubi", "itunes"],
+            "offer": ["rent", "subscription"],
+            "decade": "1950",
+            "year_min": "1950",
+            "year_max": "2000",
+            "reviewed": "yes",
+            "sort": "rating",
+        },
+        9,
+    ),
+    (reverse("films:genre_detail", kwargs={"slug": "war"}), {}, 9),
+    (reverse("films:service_detail", kwargs={"slug": "mubi"}), {}, 9),
 ]
 
 

@@ -15,6 +15,7 @@ from taggit.models import Tag, TaggedItem
 
 from films.models import Availability, Credit, Film, Genre, Person, StreamingService
 from reviews.models import Review
+from reviews.workflow import reviews_return_to_draft
 
 pytestmark = pytest.mark.django_db
 
@@ -238,9 +239,9 @@ def test_load_demo_twice_creates_and_changes_nothing():
 
 def test_load_demo_leaves_an_edited_demo_review_alone():
     run("load_demo", "--catalogue", str(CATALOGUE))
-    Review.objects.filter(film__title="Vertigo").update(
-        critique="The editor's rewrite.", status=Review.Status.DRAFT
-    )
+    vertigo = Review.objects.filter(film__title="Vertigo")
+    vertigo.update(critique="The editor's rewrite.")
+    reviews_return_to_draft(reviews=vertigo)
 
     run("load_demo", "--catalogue", str(CATALOGUE))
 

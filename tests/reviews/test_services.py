@@ -19,6 +19,7 @@ from reviews.services import (
     review_import,
     review_import_file,
 )
+from reviews.workflow import reviews_publish
 from tests.admin_helpers import loaded_version
 from tests.factories import make_film, make_genre, make_person, make_review, make_service, make_user
 
@@ -316,9 +317,7 @@ def test_a_published_review_stays_published_when_its_text_is_updated(document):
 
 def test_an_unchanged_published_review_is_left_alone(document):
     review_import(document=document)
-    Review.objects.update(
-        status=Review.Status.PUBLISHED, published_at=datetime.datetime.now(datetime.UTC)
-    )
+    reviews_publish(reviews=Review.objects.all())
 
     report = review_import(document=document)
 
@@ -362,7 +361,7 @@ def test_a_database_conflict_is_a_clear_error_and_writes_nothing(document, monke
     def racing_create(*args, **kwargs):
         raise IntegrityError('duplicate key value violates unique constraint "reviews_review_slug"')
 
-    monkeypatch.setattr(Review.objects, "create", racing_create)
+    monkeypatch.setattr("reviews.services.review_create", racing_create)
 
     with pytest.raises(ReviewImportError, match="clashed with another change"):
         review_import(document=document)

@@ -24,6 +24,7 @@ from reviews.services import (
     review_import,
     review_match,
 )
+from reviews.workflow import review_publish
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 SEED_REVIEW = DEMO_DIR / "reviews" / "the-cranes-are-flying.txt"
@@ -260,10 +261,9 @@ class Command(BaseCommand):
             raise ValueError(f"{path.name}: rating {entry['rating']} is not 0.5–5 in half steps.")
         review.byline = entry.get("byline", "")
         review.rating = rating
-        review.status = Review.Status.PUBLISHED
-        review.published_at = _aware(entry["published_at"])
         review.is_demo = True
-        review.save()
+        review.save(update_fields=["byline", "rating", "is_demo"])
+        review_publish(review=review, at=_aware(entry["published_at"]))
 
     def summary(self) -> str:
         reviews = Review.objects.count()
