@@ -13,6 +13,7 @@ from taggit.models import Tag
 
 from films.models import Availability, Credit, Film, Genre, Person, StreamingService
 from reviews.models import Review
+from reviews.workflow import review_create
 
 LONGEST = object()  # stands for a name exactly as long as the column allows
 
@@ -75,8 +76,9 @@ def max_length(model, field="name"):
 
 def make_hostile_catalogue():
     """One film per hostile name, each with a hostile genre, service, director, actor,
-    keyword and a published review; neighbouring names are mixed so that every page links
-    to several hostile pages. Returns every row that has a page of its own."""
+    keyword and a published review (through the review workflow, as editors publish them).
+    Neighbouring names are mixed, so that every page links to several hostile pages.
+    Returns every row that has a page of its own."""
     genres = [Genre.objects.create(name=name) for name in sized(HOSTILE_NAMES, max_length(Genre))]
     services = [
         StreamingService.objects.create(name=name)
@@ -103,14 +105,16 @@ def make_hostile_catalogue():
             film=film, service=services[n], offer_type=Availability.OfferType.SUBSCRIPTION
         )
         film.tags.add(tags[n])
-        review = Review.objects.create(
-            film=film,
-            headline=headlines[n],
-            synopsis=f"About {titles[n]}.",
-            critique=f"What we think of {titles[after]}.",
-            byline=people[n].name[: max_length(Review, "byline")],
-            status=Review.Status.PUBLISHED,
-            published_at=published,
+        review = review_create(
+            review=Review(
+                film=film,
+                headline=headlines[n],
+                synopsis=f"About {titles[n]}.",
+                critique=f"What we think of {titles[after]}.",
+                byline=people[n].name[: max_length(Review, "byline")],
+                status=Review.Status.PUBLISHED,
+                published_at=published,
+            )
         )
         review.keywords.add(tags[n], tags[after])
         films.append(film)

@@ -8,10 +8,6 @@ over its query budget.
 """
 
 import pytest
-from django.urls import reverse
-
-from tests.factories import make_film
-from tests.query_counting import count_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -24,22 +20,15 @@ QUERY_BUDGET = {
     "reviews:review_detail": 4,
     "reviews:review_feed": 1,
     "reviews:tag_detail": 4,
-    "films:film_list": 10,
+    "films:film_list": 9,
     "films:film_detail": 6,
     "films:person_detail": 2,
-    "films:genre_detail": 10,
-    "films:service_detail": 10,
+    "films:genre_detail": 9,
+    "films:service_detail": 9,
     "django.contrib.sitemaps.views.sitemap": 8,
     "robots_txt": 0,
 }
 CEILING = 10
-
-# TODO(lead): over the ceiling. The film list runs one validation query per model filter
-# (genre, director, service): with all three set, e.g. /films/?genre=war&service=mubi&
-# director=stanley-kubrick, it runs 12 queries cold. The crawl never sets two at once, so it
-# stays within 10; the fuzz test does, and allows this until it is fixed. Fixing it turns
-# test_film_list_with_every_filter_is_within_the_ceiling into an XPASS: then delete this.
-OVER_CEILING_TODO = {"films:film_list": 12}
 
 # The page types the crawl must reach, and those it must reach for a hostile name.
 PAGE_TYPES = set(QUERY_BUDGET)
@@ -52,10 +41,6 @@ HOSTILE_PAGE_TYPES = {
     "reviews:review_detail",
     "reviews:tag_detail",
 }
-
-
-def budget(page_type):
-    return max(QUERY_BUDGET[page_type], OVER_CEILING_TODO.get(page_type, 0))
 
 
 def listing(pages, describe):
@@ -88,27 +73,12 @@ def test_every_page_stays_within_its_query_budget(crawled_site):
     over = [
         page
         for page in crawled_site.pages.values()
-        if page.page_type in QUERY_BUDGET and page.queries > budget(page.page_type)
+        if page.page_type in QUERY_BUDGET and page.queries > QUERY_BUDGET[page.page_type]
     ]
     assert not over, f"{len(over)} pages over their query budget:\n" + listing(
-        over, lambda p: f"{p.queries} > {budget(p.page_type)}: {p.url} ({p.page_type})"
+        over, lambda p: f"{p.queries} > {QUERY_BUDGET[p.page_type]}: {p.url} ({p.page_type})"
     )
 
 
 def test_query_budgets_stay_within_the_ceiling():
     assert max(QUERY_BUDGET.values()) <= CEILING
-
-
-@pytest.mark.xfail(
-    strict=True, reason="TODO(lead): the film list with three model filters runs 12 queries"
-)
-def test_film_list_with_every_filter_is_within_the_ceiling(client):
-    make_film(
-        "Paths of Glory",
-        genres=["War"],
-        directors=["Stanley Kubrick"],
-        availability=[("Mubi", "subscription")],
-    )
-    url = reverse("films:film_list")
-    params = {"genre": "war", "service": "mubi", "director": "stanley-kubrick"}
-    assert count_queries(client, url, params) <= CEILING
