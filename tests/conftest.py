@@ -1,4 +1,27 @@
+import os
+
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
+# Property-based tests (tests/test_fuzz.py) try the same bounded set of examples on every run,
+# in CI and locally; HYPOTHESIS_PROFILE=explore searches further, with fresh random inputs.
+hypothesis_settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+hypothesis_settings.register_profile("dev", hypothesis_settings.get_profile("ci"))
+hypothesis_settings.register_profile(
+    "explore", hypothesis_settings.get_profile("ci"), derandomize=False, max_examples=1000
+)
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE")
+    or ("ci" if os.environ.get("CI", "").lower() == "true" else "dev")
+)
 
 
 @pytest.fixture(autouse=True)
