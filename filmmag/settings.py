@@ -103,20 +103,40 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # and take it at the start of a transaction so concurrent writers queue cleanly.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database host that does not answer fails the request in seconds (readers get the 503
+    # page), not after the system's TCP timeout of about two minutes.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", int(os.environ.get("DJANGO_DB_CONNECT_TIMEOUT", "5"))
+    )
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {
+
+def cache_settings(redis_url: str, *, timeout_ms: int = 250, prefix: str = "filmmag") -> dict:
+    """CACHES for REDIS_URL: Redis behind short timeouts, whose errors are misses
+    (filmmag/cache.py); without a URL, the local-memory cache."""
+    if not redis_url:
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    seconds = timeout_ms / 1000
+    return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("DJANGO_CACHE_PREFIX", "filmmag"),
+            "BACKEND": "filmmag.cache.ResilientRedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": prefix,
+            "OPTIONS": {"socket_connect_timeout": seconds, "socket_timeout": seconds},
         }
     }
-    # Editors' sessions live in Redis, with the database behind it so a cache flush logs no one out.
+
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHES = cache_settings(
+    REDIS_URL,
+    timeout_ms=int(os.environ.get("DJANGO_CACHE_TIMEOUT_MS", "250")),
+    prefix=os.environ.get("DJANGO_CACHE_PREFIX", "filmmag"),
+)
+if REDIS_URL:
+    # Sessions are cached in Redis and stored in the database, so editors stay logged in
+    # through a cache flush and can log in and work while Redis is down.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
