@@ -15,7 +15,7 @@ from filmmag.cache import DEFAULT_RETRY_AFTER, ResilientRedisCache
 from filmmag.settings import cache_settings
 from films.cache import catalogue_version
 from tests.factories import make_film, make_genre, make_review, make_user
-from tests.fake_redis import FakeRedisServer, closed_port
+from tests.outages import FakeRedisServer, closed_port
 
 pytestmark = pytest.mark.django_db
 

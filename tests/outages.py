@@ -1,5 +1,6 @@
-"""Redis failing in the ways it fails in production, for the cache outage tests.
+"""Services failing in the ways they fail in production, for the outage tests.
 
+``database_down(monkeypatch)``: every new query fails as when PostgreSQL has gone away.
 ``closed_port()``: an address where nothing listens (connection refused).
 ``FakeRedisServer``: a local socket server that accepts connections and, while ``silent``,
 never answers (a hung Redis); ``answer()`` switches it to speak enough of the Redis protocol
@@ -8,8 +9,21 @@ never answers (a hung Redis); ``answer()`` switches it to speak enough of the Re
 
 import socket
 import threading
+from contextlib import contextmanager
+
+from django.db import OperationalError, connection
 
 HANG_UP_AFTER = 10  # seconds
+
+
+@contextmanager
+def database_down(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OperationalError("connection to server at 127.0.0.1 port 5432 failed: refused")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(connection, "ensure_connection", refuse)
+        yield
 
 
 def closed_port() -> int:
