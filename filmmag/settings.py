@@ -6,6 +6,7 @@ DJANGO_MEDIA_ROOT, DJANGO_DEFAULT_REGION. The README lists them all.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "django_countries",
     "django_filters",
     "taggit",
+    "axes",
     "films",
     "reviews",
 ]
@@ -69,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "filmmag.urls"
@@ -137,6 +141,25 @@ if REDIS_URL:
     # Sessions are cached in Redis and stored in the database, so editors stay logged in
     # through a cache flush and can log in and work while Redis is down.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Login throttling (django-axes): after DJANGO_AXES_FAILURE_LIMIT failed logins for one
+# username, or from one address, log-ins from it are refused for DJANGO_AXES_COOLOFF_MINUTES.
+# Attempts are kept in the database, so throttling holds while Redis is down.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = int(os.environ.get("DJANGO_AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("DJANGO_AXES_COOLOFF_MINUTES", "15")))
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no start-up banner in every manage.py command's output
+AXES_LOCKOUT_CALLABLE = "filmmag.login_throttling.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "filmmag.login_throttling.client_ip"
+# Proxies in front of the site that append to X-Forwarded-For (production: one, the TLS proxy).
+FILMMAG_PROXY_COUNT = int(os.environ.get("DJANGO_PROXY_COUNT", "0" if DEBUG else "1"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

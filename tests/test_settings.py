@@ -91,3 +91,14 @@ def test_postgresql_connections_give_up_after_a_few_seconds():
         settings_value("s.DATABASES['default']['OPTIONS']", DATABASE_URL=url + "?connect_timeout=2")
         == "{'connect_timeout': 2}"
     )
+
+
+def test_login_throttling_is_configured_by_environment():
+    value = settings_value(
+        "(s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME.total_seconds(), s.FILMMAG_PROXY_COUNT)",
+        DJANGO_AXES_FAILURE_LIMIT="3",
+        DJANGO_AXES_COOLOFF_MINUTES="30",
+        DJANGO_PROXY_COUNT="2",
+    )
+
+    assert value == "(3, 1800.0, 2)"
