@@ -1,5 +1,7 @@
 """The database down: readers get a 503 with Retry-After and the site's own page."""
 
+import subprocess
+
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import OperationalError
@@ -10,6 +12,7 @@ from filmmag.errors import RETRY_AFTER_SECONDS
 from films.views import FilmListView
 from tests.factories import make_film, make_review, make_user
 from tests.outages import database_down
+from tests.test_html_validity import checker
 
 pytestmark = pytest.mark.django_db
 
@@ -69,3 +72,23 @@ def test_other_errors_are_still_a_500(reader, monkeypatch):
     assert response.status_code == 500
     assert "Retry-After" not in response
     assert "Something went wrong on our side" in response.text
+
+
+def test_the_failure_pages_are_valid_html(reader, monkeypatch, settings, tmp_path):
+    """The 503 page and the login lockout page are written by hand, outside base.html."""
+    command = checker()
+    make_user("editor", superuser=True)
+    settings.AXES_FAILURE_LIMIT = 1
+    locked = reader.post("/admin/login/", {"username": "editor", "password": "wrong"})
+    assert locked.status_code == 429
+    with database_down(monkeypatch):
+        unavailable = reader.get("/films/")
+    assert unavailable.status_code == 503
+
+    files = []
+    for name, response in [("locked", locked), ("unavailable", unavailable)]:
+        files.append(tmp_path / f"{name}.html")
+        files[-1].write_bytes(response.content)
+    result = subprocess.run([*command, *map(str, files)], capture_output=True, text=True)
+
+    assert result.returncode == 0, result.stderr + result.stdout
