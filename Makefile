@@ -21,7 +21,7 @@ help:
 	@echo "make run     set up (venv, database, demo content) and serve on http://$(HOST):$(PORT)"
 	@echo "make test    install the test requirements and run the whole suite"
 	@echo "make lint    ruff check + format check;  make check  Django checks + missing migrations"
-	@echo "make bench   query counts and timings;   make editor new admin password for 'editor'"
+	@echo "make bench   query counts and timings;   make editor new admin password for 'editor' (and unlock it)"
 
 $(BIN)/activate:
 	@test -n "$(PYTHON)" || { echo "Python 3.12+ not found: install it (e.g. pyenv install 3.13) or pass PYTHON=/path/to/python3.12"; exit 1; }
@@ -52,7 +52,9 @@ run: $(VENV)/.installed
 	DJANGO_DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
 editor: $(VENV)/.installed
+	DJANGO_DEBUG=true $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=true $(PY) manage.py ensure_editor --reset-password --site-url http://$(HOST):$(PORT)
+	DJANGO_DEBUG=true $(PY) manage.py axes_reset_username editor
 
 test: $(VENV)/.installed-dev node_modules
 	$(BIN)/pytest

@@ -6,6 +6,7 @@ DJANGO_MEDIA_ROOT, DJANGO_DEFAULT_REGION. The README lists them all.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -55,12 +56,14 @@ INSTALLED_APPS = [
     "django_countries",
     "django_filters",
     "taggit",
+    "axes",
     "films",
     "reviews",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -69,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "filmmag.urls"
@@ -103,20 +108,59 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # and take it at the start of a transaction so concurrent writers queue cleanly.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database host that does not answer fails the request in seconds (readers get the 503
+    # page), not after the system's TCP timeout of about two minutes.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", int(os.environ.get("DJANGO_DB_CONNECT_TIMEOUT", "5"))
+    )
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {
+
+def cache_settings(redis_url: str, *, timeout_ms: int = 250, prefix: str = "filmmag") -> dict:
+    """CACHES for REDIS_URL: Redis behind short timeouts, whose errors are misses
+    (filmmag/cache.py); without a URL, the local-memory cache."""
+    if not redis_url:
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    seconds = timeout_ms / 1000
+    return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("DJANGO_CACHE_PREFIX", "filmmag"),
+            "BACKEND": "filmmag.cache.ResilientRedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": prefix,
+            "OPTIONS": {"socket_connect_timeout": seconds, "socket_timeout": seconds},
         }
     }
-    # Editors' sessions live in Redis, with the database behind it so a cache flush logs no one out.
+
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHES = cache_settings(
+    REDIS_URL,
+    timeout_ms=int(os.environ.get("DJANGO_CACHE_TIMEOUT_MS", "250")),
+    prefix=os.environ.get("DJANGO_CACHE_PREFIX", "filmmag"),
+)
+if REDIS_URL:
+    # Sessions are cached in Redis and stored in the database, so editors stay logged in
+    # through a cache flush and can log in and work while Redis is down.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Login throttling (django-axes): after DJANGO_AXES_FAILURE_LIMIT failed logins for one
+# username, or from one address, log-ins from it are refused for DJANGO_AXES_COOLOFF_MINUTES.
+# Attempts are kept in the database, so throttling holds while Redis is down.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = int(os.environ.get("DJANGO_AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("DJANGO_AXES_COOLOFF_MINUTES", "15")))
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no start-up banner in every manage.py command's output
+AXES_LOCKOUT_CALLABLE = "filmmag.login_throttling.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "filmmag.login_throttling.client_ip"
+# Proxies in front of the site that append to X-Forwarded-For (production: one, the TLS proxy).
+FILMMAG_PROXY_COUNT = int(os.environ.get("DJANGO_PROXY_COUNT", "0" if DEBUG else "1"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -180,13 +224,48 @@ SECURE_CSP = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Browser features the site never uses, switched off for it and anything it might embed.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in [
+        "accelerometer",
+        "ambient-light-sensor",
+        "autoplay",
+        "bluetooth",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "interest-cohort",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    ]
+}
 if not DEBUG:
     # Production sits behind a TLS-terminating proxy; DJANGO_SECURE_COOKIES=false for plain HTTP.
     SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
-    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "0"))
+    # A load balancer's health checks may come over plain HTTP, straight to the site.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    # HSTS (sent only on HTTPS responses) is on whenever the site is HTTPS, as secure cookies
+    # say it is: a year, for this host only unless the two switches below widen it.
+    SECURE_HSTS_SECONDS = int(
+        os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "31536000" if SESSION_COOKIE_SECURE else "0")
+    )
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
 
 LOGGING = {
     "version": 1,

@@ -5,6 +5,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.views.generic import TemplateView
 
+from filmmag import health
 from films.sitemaps import FilmSitemap, GenreSitemap, PersonSitemap
 from reviews.sitemaps import ReviewSitemap
 
@@ -19,7 +20,11 @@ admin.site.site_header = "filmmag editorial"
 admin.site.site_title = "filmmag admin"
 admin.site.index_title = "Catalogue and reviews"
 
+handler500 = "filmmag.errors.server_error"
+
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("", include("reviews.urls")),
     path("", include("films.urls")),

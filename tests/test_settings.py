@@ -8,12 +8,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def load_settings(**env):
+def load_settings(code=None, **env):
     """Import the settings in a fresh interpreter with exactly these DJANGO_/URL variables."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     clean.pop("DATABASE_URL", None)
     clean.pop("REDIS_URL", None)
-    code = (
+    code = code or (
         "from filmmag import settings as s;"
         "print(s.DEBUG, s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND'])"
     )
@@ -57,5 +57,48 @@ def test_database_url_and_redis_url_switch_to_postgresql_and_redis():
     assert result.stdout.split() == [
         "False",
         "django.db.backends.postgresql",
-        "django.core.cache.backends.redis.RedisCache",
+        "filmmag.cache.ResilientRedisCache",
     ]
+
+
+def settings_value(expression, **env):
+    """The repr of ``expression`` over the settings module ``s``, loaded with these variables."""
+    result = load_settings(
+        code=f"from filmmag import settings as s; print(repr({expression}))",
+        **{"DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": "x" * 50, **env},
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_the_cache_timeout_is_set_in_milliseconds():
+    options = settings_value(
+        "s.CACHES['default']['OPTIONS']",
+        REDIS_URL="redis://cache.example:6379/0",
+        DJANGO_CACHE_TIMEOUT_MS="400",
+    )
+
+    assert options == "{'socket_connect_timeout': 0.4, 'socket_timeout': 0.4}"
+
+
+def test_postgresql_connections_give_up_after_a_few_seconds():
+    url = "postgres://u@db.example:5432/filmmag"
+
+    assert settings_value("s.DATABASES['default']['OPTIONS']", DATABASE_URL=url) == (
+        "{'connect_timeout': 5}"
+    )
+    assert (
+        settings_value("s.DATABASES['default']['OPTIONS']", DATABASE_URL=url + "?connect_timeout=2")
+        == "{'connect_timeout': 2}"
+    )
+
+
+def test_login_throttling_is_configured_by_environment():
+    value = settings_value(
+        "(s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME.total_seconds(), s.FILMMAG_PROXY_COUNT)",
+        DJANGO_AXES_FAILURE_LIMIT="3",
+        DJANGO_AXES_COOLOFF_MINUTES="30",
+        DJANGO_PROXY_COUNT="2",
+    )
+
+    assert value == "(3, 1800.0, 2)"
