@@ -260,7 +260,8 @@ def _with_query(path, pairs):
     return f"{path}?{urlencode(pairs)}" if pairs else path
 
 
-START = ["/", "/sitemap.xml", "/robots.txt"]
+# The pages readers and crawlers start from, and the load balancer's health checks.
+START = ["/", "/sitemap.xml", "/robots.txt", "/healthz", "/readyz"]
 
 
 @pytest.fixture(scope="session")

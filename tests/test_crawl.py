@@ -1,10 +1,10 @@
 """The whole public site, crawled: the demo magazine plus a catalogue of hostile names.
 
-The crawl (``tests/crawler.py``, run once per session by the ``crawled_site`` fixture) starts at
-the home page, ``/sitemap.xml`` and ``/robots.txt``, follows every same-site link and submits
-every GET form: once as it stands, and once per option (select option, checkbox, radio
-button) with that option chosen. It must find no server error, no broken link and no page
-over its query budget.
+The crawl (``tests/crawler.py``, run once per session by the ``crawled_site`` fixture) starts
+at the home page, ``/sitemap.xml``, ``/robots.txt`` and the health checks, follows every
+same-site link and submits every GET form: once as it stands, and once per option (select
+option, checkbox, radio button) with that option chosen. It must find no server error, no
+broken link and no page over its query budget.
 """
 
 import pytest
@@ -27,6 +27,8 @@ QUERY_BUDGET = {
     "films:service_detail": 9,
     "django.contrib.sitemaps.views.sitemap": 8,
     "robots_txt": 0,
+    "healthz": 0,
+    "readyz": 1,
 }
 CEILING = 10
 

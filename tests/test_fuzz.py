@@ -211,6 +211,8 @@ def other_pages(film, review):
         "films:person_detail": film.credits.first().person.get_absolute_url(),
         "django.contrib.sitemaps.views.sitemap": "/sitemap.xml",
         "robots_txt": "/robots.txt",
+        "healthz": reverse("healthz"),
+        "readyz": reverse("readyz"),
     }
 
 
