@@ -15,13 +15,16 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3 \
 	command -v $$c >/dev/null 2>&1 && PYENV_VERSION= $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
 	&& { command -v $$c; break; }; done)
 
-.PHONY: run serve test test-fast test-browser lint format check bench demo editor clean help node_modules
+.PHONY: run serve test test-fast test-browser lint format check bench demo editor clean help node_modules \
+	backup restore load
 
 help:
 	@echo "make run     set up (venv, database, demo content) and serve on http://$(HOST):$(PORT)"
 	@echo "make test    install the test requirements and run the whole suite"
 	@echo "make lint    ruff check + format check;  make check  Django checks + missing migrations"
 	@echo "make bench   query counts and timings;   make editor new admin password for 'editor'"
+	@echo "make backup  database + media into backups/filmmag-<time>.tar.gz (OUTPUT=path to choose)"
+	@echo "make restore ARCHIVE=path  replace database + media with a backup (asks first)"
 
 $(BIN)/activate:
 	@test -n "$(PYTHON)" || { echo "Python 3.12+ not found: install it (e.g. pyenv install 3.13) or pass PYTHON=/path/to/python3.12"; exit 1; }
@@ -77,6 +80,13 @@ check: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(PY) bench/run.py
+
+backup: $(VENV)/.installed
+	$(PY) manage.py backup $(if $(OUTPUT),--output "$(OUTPUT)")
+
+restore: $(VENV)/.installed
+	@test -n "$(ARCHIVE)" || { echo "Usage: make restore ARCHIVE=backups/filmmag-<time>.tar.gz"; exit 2; }
+	$(PY) manage.py restore "$(ARCHIVE)"
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache
