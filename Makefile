@@ -7,6 +7,10 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# make load: how long and how hard (wrk's duration syntax: 60s, 2m).
+DURATION ?= 60s
+CONNECTIONS ?= 32
+WORKERS ?= 3
 
 # The first interpreter that is Python 3.12 or newer.
 PYTHON ?= $(shell for c in python3.13 python3.12 python3 \
@@ -25,6 +29,7 @@ help:
 	@echo "make bench   query counts and timings;   make editor new admin password for 'editor'"
 	@echo "make backup  database + media into backups/filmmag-<time>.tar.gz (OUTPUT=path to choose)"
 	@echo "make restore ARCHIVE=path  replace database + media with a backup (asks first)"
+	@echo "make load    gunicorn + demo data under wrk on 127.0.0.1 (DURATION=60s CONNECTIONS=32)"
 
 $(BIN)/activate:
 	@test -n "$(PYTHON)" || { echo "Python 3.12+ not found: install it (e.g. pyenv install 3.13) or pass PYTHON=/path/to/python3.12"; exit 1; }
@@ -87,6 +92,13 @@ backup: $(VENV)/.installed
 restore: $(VENV)/.installed
 	@test -n "$(ARCHIVE)" || { echo "Usage: make restore ARCHIVE=backups/filmmag-<time>.tar.gz"; exit 2; }
 	$(PY) manage.py restore "$(ARCHIVE)"
+
+# wrk from Debian, installed when missing (needs root, as on CI).
+load: $(VENV)/.installed
+	@command -v wrk >/dev/null 2>&1 || apt-get install -y -qq wrk >/dev/null 2>&1 \
+		|| { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } \
+		|| { echo "wrk is needed: sudo apt-get install wrk"; exit 1; }
+	$(PY) bench/load.py --duration $(DURATION) --connections $(CONNECTIONS) --workers $(WORKERS)
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache

@@ -59,3 +59,14 @@ def test_database_url_and_redis_url_switch_to_postgresql_and_redis():
         "django.db.backends.postgresql",
         "django.core.cache.backends.redis.RedisCache",
     ]
+
+
+def test_django_static_root_says_where_collectstatic_puts_the_files(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    code = "from filmmag import settings as s; print(s.STATIC_ROOT)"
+    run = lambda **extra: subprocess.run(  # noqa: E731
+        [sys.executable, "-c", code], cwd=ROOT, env={**env, **extra}, capture_output=True, text=True
+    )
+
+    assert run().stdout.strip() == str(ROOT / "staticfiles")
+    assert run(DJANGO_STATIC_ROOT=str(tmp_path)).stdout.strip() == str(tmp_path)
