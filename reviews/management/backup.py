@@ -242,7 +242,7 @@ def _extract_checked(archive: Path, folder: Path) -> dict:
 def _safe_member_path(archive: Path, name: str) -> PurePosixPath:
     """Only the database file and files under media/, with plain relative names."""
     parts = name.split("/")
-    plain = all(part not in ("", ".", "..") and "\\" not in part for part in parts)
+    plain = all(part not in ("", ".", "..") for part in parts)
     wanted = name in DATABASE_FILES.values() or (parts[0] == "media" and len(parts) > 1)
     if not (plain and wanted) or "\0" in name:
         raise BackupError(f"{archive}: unexpected member {name!r}; refusing to extract it.")
@@ -262,9 +262,12 @@ def _manifest_parsed(archive: Path, data: bytes) -> dict:
         database = manifest["database"]
         if DATABASE_FILES.get(database["vendor"]) != database["file"]:
             raise BackupError(f"{archive}: unknown database {database['vendor']!r}.")
+        expected = {"path": str, "size": int, "sha256": str}
         for entry in manifest["files"]:
-            if not (isinstance(entry["size"], int) and isinstance(entry["sha256"], str)):
+            if not all(isinstance(entry[key], kind) for key, kind in expected.items()):
                 raise TypeError(entry)
+        if not all(isinstance(name, str) for name in database["migrations"]):
+            raise TypeError(database["migrations"])
         return manifest
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BackupError(f"{archive}: the manifest is not readable ({exc!r}).") from exc
@@ -291,6 +294,8 @@ def database_dump(*, connection, dest: Path) -> dict:
         try:
             # One step (pages=-1) under one read lock: a consistent copy while the site runs.
             connection.connection.backup(copy)
+        except sqlite3.Error as exc:
+            raise BackupError(f"SQLite could not copy the database: {exc}") from exc
         finally:
             copy.close()
         return {"server_version": sqlite3.sqlite_version}
@@ -358,6 +363,8 @@ def database_replace(*, connection, extracted: Extracted) -> None:
             # The backup API the other way round: the live database becomes a page-for-page
             # copy, under one write lock, and other connections see it at once.
             copy.backup(connection.connection)
+        except sqlite3.Error as exc:
+            raise BackupError(f"SQLite could not copy the archive's database: {exc}") from exc
         finally:
             copy.close()
         return

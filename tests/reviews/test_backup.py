@@ -215,6 +215,18 @@ def corrupted(archive, dest):
     return dest
 
 
+def not_an_archive(archive, dest):
+    dest.write_text("name,title\n1,Solaris\n")
+    return dest
+
+
+def garbled_manifest(archive, dest):
+    def garble(manifest):
+        manifest["files"][0]["size"] = "a lot"
+
+    return rewritten(archive, dest, manifest=garble)
+
+
 def bad_crc(archive, dest):
     data = bytearray(archive.read_bytes())
     data[-8] ^= 0xFF  # gzip's CRC-32 of the whole stream, checked only at its very end
@@ -265,6 +277,8 @@ DAMAGED = {
     "truncated": (truncated, "truncated"),
     "corrupted": (corrupted, "corrupted"),
     "crc": (bad_crc, "corrupted"),
+    "not an archive": (not_an_archive, "corrupted"),
+    "manifest": (garbled_manifest, "the manifest is not readable"),
     "checksum": (poster_replaced, "SHA-256 does not match the manifest for media/posters/"),
     "unlisted": (unlisted_file, "files not in the manifest: media/extra.txt"),
     "dot-dot": (hostile_member("media/../../escaped.txt"), "unexpected member"),
