@@ -25,11 +25,11 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3 \
 help:
 	@echo "make run     set up (venv, database, demo content) and serve on http://$(HOST):$(PORT)"
 	@echo "make test    install the test requirements and run the whole suite"
-	@echo "make lint    ruff check + format check;  make check  Django checks + missing migrations"
-	@echo "make bench   query counts and timings;   make editor new admin password for 'editor'"
 	@echo "make backup  database + media into backups/filmmag-<time>.tar.gz (OUTPUT=path to choose)"
 	@echo "make restore ARCHIVE=path  replace database + media with a backup (asks first)"
 	@echo "make load    gunicorn + demo data under wrk on 127.0.0.1 (DURATION=60s CONNECTIONS=32)"
+	@echo "make lint    ruff check + format check;  make check  Django checks + missing migrations"
+	@echo "make bench   query counts and timings;   make editor new admin password for 'editor'"
 
 $(BIN)/activate:
 	@test -n "$(PYTHON)" || { echo "Python 3.12+ not found: install it (e.g. pyenv install 3.13) or pass PYTHON=/path/to/python3.12"; exit 1; }
