@@ -107,14 +107,16 @@ def main() -> int:
             "--",
             str(sequence),
         ]
-        peak = dict(before)
+        peak, timeline = dict(before), [sum(before.values())]
         load = subprocess.Popen(
             command, stdout=subprocess.PIPE, text=True, preexec_fn=die_with_parent
         )
         try:
             while load.poll() is None:
                 time.sleep(1)
-                for pid, value in rss(workers).items():
+                now = rss(workers)
+                timeline.append(sum(now.values()))
+                for pid, value in now.items():
                     peak[pid] = max(peak.get(pid, 0), value)
             output = load.stdout.read()
         finally:
@@ -125,7 +127,7 @@ def main() -> int:
             return 2
         result = parse_result(output)
         alive = set(worker_pids(server.pid, args.workers, wait=0))
-        report(result, workers, at_start, before, peak, after, alive, failures)
+        report(result, workers, at_start, before, peak, after, alive, failures, timeline)
         print(f"load average after the load:  {load_average()}")
         errors = result["non2xx"] + sum(result[k] for k in ("connect", "read", "write", "timeout"))
         return 1 if errors or failures or alive != set(workers) else 0
@@ -328,7 +330,7 @@ def parse_result(output: str) -> dict:
     return result
 
 
-def report(result, workers, at_start, before, peak, after, alive, failures) -> None:
+def report(result, workers, at_start, before, peak, after, alive, failures, timeline) -> None:
     mib = lambda kib: f"{kib / 1024:6.1f}"  # noqa: E731
     rps = result["requests"] / result["seconds"] if result["seconds"] else 0
     sockets = ", ".join(f"{k} {result[k]}" for k in ("connect", "read", "write", "timeout"))
@@ -350,8 +352,15 @@ def report(result, workers, at_start, before, peak, after, alive, failures) -> N
         )
     total = sum(after.values()) - sum(before.values())
     print(f"  change during the load: {total / 1024:+.1f} MiB over {len(workers)} workers")
+    print(f"  all workers, every tenth of the load: {memory_trend(timeline)} MiB")
     if failures:
         print(f"pages not answering 200 before the load: {len(failures)} (listed above)")
+
+
+def memory_trend(samples: list[int]) -> str:
+    """Total worker RSS (MiB) at eleven evenly spaced moments: steady, or still climbing?"""
+    picks = [samples[round(i * (len(samples) - 1) / 10)] for i in range(11)]
+    return " ".join(f"{kib / 1024:.1f}" for kib in picks)
 
 
 def load_average() -> str:
