@@ -7,6 +7,10 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# make load: how long and how hard (wrk's duration syntax: 60s, 2m).
+DURATION ?= 60s
+CONNECTIONS ?= 32
+WORKERS ?= 3
 
 # The first interpreter that is Python 3.12 or newer.
 PYTHON ?= $(shell for c in python3.13 python3.12 python3 \
@@ -15,11 +19,15 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3 \
 	command -v $$c >/dev/null 2>&1 && PYENV_VERSION= $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
 	&& { command -v $$c; break; }; done)
 
-.PHONY: run serve test test-fast test-browser lint format check bench demo editor clean help node_modules
+.PHONY: run serve test test-fast test-browser lint format check bench demo editor clean help node_modules \
+	backup restore load
 
 help:
 	@echo "make run     set up (venv, database, demo content) and serve on http://$(HOST):$(PORT)"
 	@echo "make test    install the test requirements and run the whole suite"
+	@echo "make backup  database + media into backups/filmmag-<time>.tar.gz (OUTPUT=path to choose)"
+	@echo "make restore ARCHIVE=path  replace database + media with a backup (asks first)"
+	@echo "make load    gunicorn + demo data under wrk on 127.0.0.1 (DURATION=60s CONNECTIONS=32)"
 	@echo "make lint    ruff check + format check;  make check  Django checks + missing migrations"
 	@echo "make bench   query counts and timings;   make editor new admin password for 'editor' (and unlock it)"
 
@@ -79,6 +87,20 @@ check: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(PY) bench/run.py
+
+backup: $(VENV)/.installed
+	$(PY) manage.py backup $(if $(OUTPUT),--output "$(OUTPUT)")
+
+restore: $(VENV)/.installed
+	@test -n "$(ARCHIVE)" || { echo "Usage: make restore ARCHIVE=backups/filmmag-<time>.tar.gz"; exit 2; }
+	$(PY) manage.py restore "$(ARCHIVE)"
+
+# wrk from Debian, installed when missing (needs root, as on CI).
+load: $(VENV)/.installed
+	@command -v wrk >/dev/null 2>&1 || apt-get install -y -qq wrk >/dev/null 2>&1 \
+		|| { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } \
+		|| { echo "wrk is needed: sudo apt-get install wrk"; exit 1; }
+	$(PY) bench/load.py --duration $(DURATION) --connections $(CONNECTIONS) --workers $(WORKERS)
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache

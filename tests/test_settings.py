@@ -38,6 +38,17 @@ def test_development_is_the_default_with_sqlite_and_a_local_cache():
     ]
 
 
+def test_django_static_root_says_where_collectstatic_puts_the_files(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    code = "from filmmag import settings as s; print(s.STATIC_ROOT)"
+    run = lambda **extra: subprocess.run(  # noqa: E731
+        [sys.executable, "-c", code], cwd=ROOT, env={**env, **extra}, capture_output=True, text=True
+    )
+
+    assert run().stdout.strip() == str(ROOT / "staticfiles")
+    assert run(DJANGO_STATIC_ROOT=str(tmp_path)).stdout.strip() == str(tmp_path)
+
+
 def test_production_without_a_secret_key_refuses_to_start():
     result = load_settings(DJANGO_DEBUG="false")
 
