@@ -13,18 +13,23 @@ FIRST_FILM_YEAR = 1870
 LAST_PLAUSIBLE_YEAR = 2100
 
 
+def slug_field(*, max_length: int, source: str = "name") -> models.SlugField:
+    """A page's slug; films/slugs.py fills it from the name when left empty."""
+    return models.SlugField(
+        max_length=max_length,
+        unique=True,
+        blank=True,
+        help_text=f"Part of the page's address. Leave empty to make one from the {source}.",
+    )
+
+
 def default_region() -> str:
     return settings.FILMMAG_DEFAULT_REGION
 
 
 class Genre(models.Model):
     name = models.CharField(max_length=200, unique=True)
-    slug = models.SlugField(
-        max_length=100,
-        unique=True,
-        blank=True,
-        help_text="Part of the page's address. Leave empty to make one from the name.",
-    )
+    slug = slug_field(max_length=100)
 
     class Meta:
         ordering = ["name"]
@@ -49,12 +54,7 @@ class Person(models.Model):
     name = models.CharField(
         max_length=200, help_text="As credited in English, e.g. “Mikhail Kalatozov”."
     )
-    slug = models.SlugField(
-        max_length=200,
-        unique=True,
-        blank=True,
-        help_text="Part of the page's address. Leave empty to make one from the name.",
-    )
+    slug = slug_field(max_length=200)
     original_name = models.CharField(
         max_length=200, blank=True, help_text="In the original script, e.g. “Михаил Калатозов”."
     )
@@ -87,12 +87,7 @@ class Person(models.Model):
 
 class StreamingService(models.Model):
     name = models.CharField(max_length=200, unique=True)
-    slug = models.SlugField(
-        max_length=100,
-        unique=True,
-        blank=True,
-        help_text="Part of the page's address. Leave empty to make one from the name.",
-    )
+    slug = slug_field(max_length=100)
     website = models.URLField(blank=True)
 
     class Meta:
@@ -153,12 +148,7 @@ class FilmQuerySet(models.QuerySet):
 
 class Film(models.Model):
     title = models.CharField(max_length=200, help_text="The English release title.")
-    slug = models.SlugField(
-        max_length=220,
-        unique=True,
-        blank=True,
-        help_text="Part of the page's address. Leave empty to make one from the title.",
-    )
+    slug = slug_field(max_length=220, source="title")
     original_title = models.CharField(
         max_length=200, blank=True, help_text="In the original language and script, if different."
     )
