@@ -184,6 +184,8 @@ class ImageUploadField(models.ImageField):
                 "form_class": ImageUploadFormField,
                 "image_label": self.verbose_name,
                 "help_text": self.help_text or limits_text(),
+                # Storage shortens a long name to fit; an editor need not rename the file.
+                "max_length": None,
                 **kwargs,
             }
         )
@@ -196,9 +198,9 @@ class ImageUploadField(models.ImageField):
 
 
 def _with_extension(name: str, extension: str) -> str:
-    path = PurePosixPath(name.replace("\\", "/"))
-    stem = path.stem.rstrip(".") or "image"
-    return str(path.with_name(stem + extension))
+    """ "Poster (final).JPEG.txt" -> "Poster_final.JPEG.jpg"; a name of emoji -> "image.jpg"."""
+    stem = PurePosixPath(name.replace("\\", "/")).stem.strip().replace(" ", "_")
+    return (re.sub(r"[^-\w.]", "", stem).strip(".") or "image") + extension
 
 
 # --- Removing files no row uses any more --------------------------------------------------------

@@ -664,7 +664,7 @@ def _split_keywords(line: str) -> list[str]:
 _MARKUP_RE = re.compile(
     r"</?[A-Za-z][\w:-]*(?=[\s/>]|$)|<!--|&(?:#\d+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);"
 )
-_TAG_RE = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>]*>")
+_TAG_RE = re.compile(r"<!--|-->|</?[A-Za-z][^<>]*>")  # each match ends before the next "<"
 
 
 def _looks_like_keywords(line: str, title: str) -> bool:
@@ -678,7 +678,7 @@ def _looks_like_keywords(line: str, title: str) -> bool:
     if body.endswith(("!", "?", ":", "…", "”", '"')):
         return False
     body = body.rstrip(".")
-    if re.search(r"[^\W\d_]{2,}[.!?]\s+\S", body):  # more than one sentence
+    if re.search(r"(?<=[^\W\d_]{2})[.!?]\s+\S", body):  # more than one sentence
         return False
     items = [item.strip() for item in re.split(r"[,;]", body)]
     items = [item for item in items if item]

@@ -6,7 +6,7 @@ import struct
 import subprocess
 import sys
 import zlib
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -117,6 +117,27 @@ def test_the_stored_name_follows_the_content_not_the_name_it_was_uploaded_with(a
 
     assert response.status_code == 302
     assert Film.objects.get().poster.name.endswith("/poster.png")
+
+
+@pytest.mark.parametrize(
+    ("name", "stored"),
+    [
+        ("x" * 300 + ".png", "x"),
+        ("🎬🎞️.png", "image.png"),
+        ("...", "image.png"),
+        ("Солярис (1972).PNG", "Солярис_1972.png"),
+        ("../../etc/passwd", "passwd.png"),
+    ],
+    ids=["300-characters", "emoji", "dots", "cyrillic", "path"],
+)
+def test_any_file_name_is_stored_under_a_safe_name(admin_client, name, stored):
+    response = add_film(admin_client, upload(name, image_bytes("PNG"), "image/png"))
+
+    assert response.status_code == 302
+    poster = Film.objects.get().poster
+    assert len(poster.name) <= 100
+    assert PurePosixPath(poster.name).name.startswith(stored)
+    assert poster.name.endswith(".png") and default_storage.exists(poster.name)
 
 
 def test_a_poster_exactly_at_the_size_limit_is_accepted(admin_client, settings):
