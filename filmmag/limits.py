@@ -4,7 +4,8 @@ Django caps form text (DATA_UPLOAD_MAX_MEMORY_SIZE) and the number of fields and
 not files: without a cap of its own a 10 GB upload would be streamed to a temporary file. This
 middleware refuses a body over FILMMAG_MAX_REQUEST_BYTES from its Content-Length, before
 reading it (Django reads no further than Content-Length), then parses a POST within Django's
-limits here, where a refusal can be answered with the site's own page.
+limits here, where a refusal can be answered with the site's own page. (A view that wants its
+own upload handlers would have to set them in a middleware placed before this one.)
 """
 
 import logging
