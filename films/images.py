@@ -91,9 +91,9 @@ def check_image(file, *, label: str = "image") -> str:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         # Pillow refused it while reading the header; its message gives the pixel count.
         pixels = re.search(r"\((\d+) pixels\)", str(exc))
-        size = f"{_megapixels(int(pixels[1]))} megapixels" if pixels else "too many pixels"
+        size = f"is {_megapixels(int(pixels[1]))} megapixels" if pixels else "has too many pixels"
         raise ValidationError(
-            f"The {label} is {size}; the limit is "
+            f"The {label} {size}; the limit is "
             f"{_megapixels(settings.FILMMAG_MAX_IMAGE_PIXELS)} megapixels.",
             code="too_many_pixels",
         ) from None
