@@ -9,6 +9,8 @@ from django.urls import reverse
 from django_countries.fields import CountryField
 from taggit.managers import TaggableManager
 
+from films.images import ImageUploadField
+
 FIRST_FILM_YEAR = 1870
 LAST_PLAUSIBLE_YEAR = 2100
 
@@ -166,7 +168,7 @@ class Film(models.Model):
     countries = CountryField(multiple=True, blank=True, help_text="Production countries.")
     original_language = models.CharField(max_length=60, blank=True)
     logline = models.TextField(blank=True, help_text="One sentence shown on film cards.")
-    poster = models.ImageField(upload_to="posters/%Y/", blank=True)
+    poster = ImageUploadField(upload_to="posters/%Y/", blank=True)
     genres = models.ManyToManyField(Genre, related_name="films", blank=True)
     tags = TaggableManager(blank=True, help_text="Comma-separated keywords.")
     version = models.PositiveIntegerField(default=1, editable=False)
