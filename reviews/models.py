@@ -261,6 +261,12 @@ class Review(models.Model):
         return Review.objects.published().filter(pk=self.pk).exists()
 
     @property
+    def modified_at(self):
+        """When the public page last changed: its last edit, or its publication if that came
+        later (a review scheduled in advance goes live after its last edit)."""
+        return max(self.updated_at, self.published_at or self.updated_at)
+
+    @property
     def displayed_byline(self) -> str:
         if self.byline:
             return self.byline

@@ -183,3 +183,21 @@ def test_an_emptied_cache_costs_the_film_list_one_query_once(client, clock, maga
     assert count_queries(client, FILM_LIST) == cached + 1
     assert current_version().next_change_at == PUBLICATION
     assert count_queries(client, FILM_LIST, {"decade": "1950"}) == cached
+
+
+def test_the_sitemap_dates_a_review_scheduled_in_advance_from_its_publication(client, clock):
+    """Its last edit was days before it went live: crawlers must see a change when it does."""
+    review = make_review(headline="Planned", published_at=START + timedelta(days=3))
+
+    clock.move_to(START + timedelta(days=3))
+    sitemap = "".join(client.get("/sitemap.xml").text.split())
+
+    assert f"{review.get_absolute_url()}</loc><lastmod>2030-03-04</lastmod>" in sitemap
+
+
+def test_browsers_and_proxies_must_ask_again_for_the_feed(client, clock, magazine):
+    """The feed carries Last-Modified, from which a cache may guess a freshness of a tenth of
+    its age; no-cache stops that, so a review going live is not hidden behind a stale feed."""
+    response = client.get(reverse("reviews:review_feed"))
+
+    assert "no-cache" in response["Cache-Control"]
