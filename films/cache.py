@@ -8,7 +8,7 @@ new version, and nothing is cached for longer than until then (``CatalogueVersio
 The next change time is computed once per change (one query), not per request.
 """
 
-import time
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -120,12 +120,17 @@ def bump(*, reschedule: bool = True) -> None:
         stored = _stored()
         if stored is None:
             return
-        version = CatalogueVersion(time.time_ns(), stored.next_change_at)
+        version = CatalogueVersion(_new_number(), stored.next_change_at)
     _store(version)
 
 
 def _new_version(now: datetime) -> CatalogueVersion:
-    return CatalogueVersion(time.time_ns(), next_change_after(now))
+    return CatalogueVersion(_new_number(), next_change_after(now))
+
+
+def _new_number() -> int:
+    # Random rather than the time: unique even when the clock stands still or steps back.
+    return secrets.randbits(63)
 
 
 def _store(version: CatalogueVersion) -> None:

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 import films.cache
@@ -108,3 +109,11 @@ def test_reviews_register_their_publications_and_expiries():
     from reviews.models import Review
 
     assert Review.objects.next_visibility_change in films.cache._next_change_providers
+
+
+def test_a_change_gives_a_new_version_even_when_the_clock_stands_still():
+    with time_machine.travel(timezone.now(), tick=False):
+        version = catalogue_version()
+        make_film("Vertigo")
+
+        assert catalogue_version() != version
