@@ -47,6 +47,11 @@ class ReviewAdminForm(OptimisticLockingForm):
             return self.instance.published_at
         return self.cleaned_data["published_at"]
 
+    def clean_expires_at(self):
+        if "expires_at" not in self.changed_data:
+            return self.instance.expires_at
+        return self.cleaned_data["expires_at"]
+
 
 @admin.register(Review)
 class ReviewAdmin(admin.ModelAdmin):
@@ -85,7 +90,16 @@ class ReviewAdmin(admin.ModelAdmin):
         # loaded_version is hidden: it guards against overwriting another editor's save.
         (
             "Publishing",
-            {"fields": ["status", "published_at", "keywords", "is_demo", "loaded_version"]},
+            {
+                "fields": [
+                    "status",
+                    "published_at",
+                    "expires_at",
+                    "keywords",
+                    "is_demo",
+                    "loaded_version",
+                ]
+            },
         ),
     ]
     actions = ["publish_now", "return_to_draft"]
@@ -118,7 +132,11 @@ class ReviewAdmin(admin.ModelAdmin):
             # The state through the workflow first, which bumps the version the form was
             # opened with; the save then writes the other fields, and that same version.
             review_transition(
-                review=obj, status=obj.status, published_at=obj.published_at, by=request.user
+                review=obj,
+                status=obj.status,
+                published_at=obj.published_at,
+                expires_at=obj.expires_at,
+                by=request.user,
             )
         super().save_model(request, obj, form, change)
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 from taggit.managers import TaggableManager
@@ -17,18 +17,18 @@ from films.models import Film, slug_field
 RATING_CHOICES = [(Decimal(f"{n / 2:.1f}"), f"{n / 2:g} / 5") for n in range(1, 11)]
 
 # A review's state: what decides whether readers see it. Only reviews.workflow writes these.
-STATE_FIELDS = ("status", "published_at")
+STATE_FIELDS = ("status", "published_at", "expires_at")
 
 _state_writes_allowed: ContextVar[bool] = ContextVar("review_state_writes", default=False)
 
 
 class ReviewStateError(RuntimeError):
-    """Code wrote a review's status or publication time without going through reviews.workflow."""
+    """Code wrote a review's status, publication or expiry time outside reviews.workflow."""
 
 
 @contextmanager
 def allow_state_writes() -> Iterator[None]:
-    """For reviews.workflow alone: within the block, status and publication time may be saved."""
+    """For reviews.workflow alone: within the block, the state fields may be saved."""
     token = _state_writes_allowed.set(True)
     try:
         yield
@@ -39,9 +39,10 @@ def allow_state_writes() -> Iterator[None]:
 def _refuse_state_write(how: str) -> None:
     if not _state_writes_allowed.get():
         raise ReviewStateError(
-            f"{how} would change a review's status or publication time outside "
+            f"{how} would change a review's status, publication or expiry time outside "
             "reviews.workflow. Call review_create(), review_publish(), reviews_publish(), "
-            "review_return_to_draft() or review_transition() instead: they bump the version "
+            "review_return_to_draft(), review_set_expiry() or review_transition() instead: "
+            "they bump the version "
             "and keep the film list's cached counts right, which a direct write does not."
         )
 
@@ -65,8 +66,26 @@ class ReviewQuerySet(models.QuerySet):
         return super().bulk_create(objs, *args, **kwargs)
 
     def published(self):
-        """The one rule for what readers may see: published, and the publication time has come."""
-        return self.filter(status=Review.Status.PUBLISHED, published_at__lte=timezone.now())
+        """The one rule for what readers may see: published, the publication time has come and
+        the expiry time, if any, has not."""
+        now = timezone.now()
+        return self.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+            status=Review.Status.PUBLISHED,
+            published_at__lte=now,
+        )
+
+    def next_visibility_change(self, now):
+        """The earliest time after ``now`` at which ``published()`` answers differently: a
+        scheduled publication or an expiry. One query, on the two visibility indexes."""
+        published = Q(status=Review.Status.PUBLISHED)
+        times = self.filter(
+            published & (Q(published_at__gt=now) | Q(expires_at__gt=now))
+        ).aggregate(
+            publication=Min("published_at", filter=Q(published_at__gt=now)),
+            expiry=Min("expires_at", filter=Q(expires_at__gt=now)),
+        )
+        return min(filter(None, times.values()), default=None)
 
     def for_listing(self):
         return self.select_related("film", "author")
@@ -130,6 +149,13 @@ class Review(models.Model):
         blank=True,
         help_text="Shown on the site only once published and the publication time has passed.",
     )
+    expires_at = models.DateTimeField(
+        "expiry time",
+        null=True,
+        blank=True,
+        help_text="Optional. From this time on the review is no longer shown on the site; it "
+        "stays in the admin. Leave empty to keep it public.",
+    )
     is_demo = models.BooleanField(
         "demo content", default=False, help_text="Written for the demo magazine; safe to delete."
     )
@@ -146,6 +172,8 @@ class Review(models.Model):
             models.Index(
                 fields=["film", "status", "published_at"], name="review_film_visibility_idx"
             ),
+            # The next expiry (films.cache asks for it after each change).
+            models.Index(fields=["status", "expires_at"], name="review_expiry_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -157,6 +185,13 @@ class Review(models.Model):
                 condition=Q(status="draft") | Q(published_at__isnull=False),
                 name="review_published_has_time",
                 violation_error_message="A published review needs a publication time.",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__isnull=True)
+                | Q(published_at__isnull=True)
+                | Q(expires_at__gt=F("published_at")),
+                name="review_expires_after_publication",
+                violation_error_message="The expiry time must be after the publication time.",
             ),
         ]
 
@@ -190,10 +225,14 @@ class Review(models.Model):
 
     def is_draft_without_time(self) -> bool:
         """The state every review starts in, whoever creates it."""
-        return self.status == self.Status.DRAFT and self.published_at is None
+        return (
+            self.status == self.Status.DRAFT
+            and self.published_at is None
+            and self.expires_at is None
+        )
 
     def _remember_state(self, fields=None) -> None:
-        """Note the status and publication time as stored (of ``fields`` if given)."""
+        """Note the state fields as stored (of ``fields`` if given)."""
         stored = {
             name: self.__dict__[name]
             for name in STATE_FIELDS
@@ -215,6 +254,12 @@ class Review(models.Model):
 
     def is_public(self) -> bool:
         return Review.objects.published().filter(pk=self.pk).exists()
+
+    @property
+    def modified_at(self):
+        """When the public page last changed: its last edit, or its publication if that came
+        later (a review scheduled in advance goes live after its last edit)."""
+        return max(self.updated_at, self.published_at or self.updated_at)
 
     @property
     def displayed_byline(self) -> str:

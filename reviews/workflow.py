@@ -1,10 +1,10 @@
-"""A review's state, its status and publication time, changes here and nowhere else.
+"""A review's state, its status, publication and expiry time, changes here and nowhere else.
 
 Every change locks the rows it changes, bumps their ``version`` (so a change form opened
 before it goes stale, see films.forms), stamps ``updated_at``, and then tells the catalogue
-cache once that what readers see has changed: the writes are UPDATEs, which send no signals.
-``Review.save()`` and the review QuerySet's bulk writes refuse status and publication time
-outside this module, so a new caller cannot forget.
+cache once that what readers see has changed (and when it changes next, by itself): the writes
+are UPDATEs, which send no signals. ``Review.save()`` and the review QuerySet's bulk writes
+refuse the state fields outside this module, so a new caller cannot forget.
 
 ``reviews_transition()`` is the core: per-action functions (publish, return to draft) and the
 admin's change form call it. The editorial workflow extends its loop over the locked rows,
@@ -17,11 +17,12 @@ from datetime import datetime
 from typing import Final
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from films.cache import catalogue_changed
+from films.cache import schedule_changed
 from reviews.models import STATE_FIELDS, Review, allow_state_writes
 
 logger = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ class _Keep:
 
 
 KEEP: Final = _Keep()
-"""As ``published_at``: leave each review's publication time as it is."""
+"""As ``published_at`` or ``expires_at``: leave each review's time as it is."""
 
 type Editor = AbstractBaseUser | None
 
@@ -46,6 +47,7 @@ def review_create(*, review: Review, by: Editor = None) -> Review:
     if not review._state.adding:
         raise ValueError("review_create() saves new reviews; change one with review_transition()")
     _default_publication_time(review, timezone.now())
+    _check_expiry(review.published_at, review.expires_at)
     with transaction.atomic(), allow_state_writes():
         review.save()
         # A new draft changes nothing readers see: no new catalogue version, no log line.
@@ -70,6 +72,7 @@ def reviews_create(*, reviews: Iterable[Review], by: Editor = None) -> list[Revi
     now = timezone.now()
     for review in reviews:
         _default_publication_time(review, now)
+        _check_expiry(review.published_at, review.expires_at)
     with transaction.atomic(), allow_state_writes():
         created = Review.objects.bulk_create(reviews)
         _log("created", created, by)
@@ -105,14 +108,22 @@ def reviews_return_to_draft(*, reviews: QuerySet[Review], by: Editor = None) -> 
     return reviews_transition(reviews=reviews, status=Review.Status.DRAFT, by=by)
 
 
+def review_set_expiry(*, review: Review, expires_at: datetime | None, by: Editor = None) -> Review:
+    """Take ``review`` off the site from ``expires_at`` on (None: keep it public); its status
+    and publication time stay as they are."""
+    return review_transition(review=review, status=KEEP, expires_at=expires_at, by=by)
+
+
 def review_transition(
     *,
     review: Review,
-    status: Review.Status,
+    status: Review.Status | _Keep,
     published_at: datetime | None | _Keep = KEEP,
+    expires_at: datetime | None | _Keep = KEEP,
     by: Editor = None,
 ) -> Review:
-    """Give the saved ``review`` this status and publication time; ``review`` itself is updated.
+    """Give the saved ``review`` this status, publication and expiry time; ``review`` itself is
+    updated.
 
     Only the state is written, from the row as stored: other unsaved changes to ``review`` stay
     unsaved (the admin's change form saves them afterwards).
@@ -120,7 +131,10 @@ def review_transition(
     if review.pk is None:
         raise ValueError("review_transition() changes saved reviews; use review_create()")
     rows = Review.objects.filter(pk=review.pk)
-    for row in reviews_transition(reviews=rows, status=status, published_at=published_at, by=by):
+    changed = reviews_transition(
+        reviews=rows, status=status, published_at=published_at, expires_at=expires_at, by=by
+    )
+    for row in changed:
         for name in (*STATE_FIELDS, "version", "updated_at"):
             setattr(review, name, getattr(row, name))
         review._remember_state()
@@ -130,14 +144,17 @@ def review_transition(
 def reviews_transition(
     *,
     reviews: QuerySet[Review],
-    status: Review.Status,
+    status: Review.Status | _Keep,
     published_at: datetime | None | _Keep = KEEP,
+    expires_at: datetime | None | _Keep = KEEP,
     by: Editor = None,
 ) -> list[Review]:
-    """Give each of ``reviews`` this status and publication time (KEEP: its own), all or none.
+    """Give each of ``reviews`` this status, publication and expiry time (KEEP: its own), all
+    or none.
 
     Returns the reviews that changed, with their new state and version; other fields load on
-    access. Reviews already in that state are left alone: no write, no new version.
+    access. Reviews already in that state are left alone: no write, no new version. An expiry
+    time that is not after the publication time raises ``ValidationError``, writing nothing.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -148,21 +165,26 @@ def reviews_transition(
             .order_by("pk")
             .only("pk", "film", *STATE_FIELDS, "version", "updated_at")
         )
-        changed = []
+        changed, expiry_changed = [], False
         for review in rows:
+            new_status = review.status if status is KEEP else status
             new_time = review.published_at if published_at is KEEP else published_at
-            if status == Review.Status.PUBLISHED and new_time is None:
+            new_expiry = review.expires_at if expires_at is KEEP else expires_at
+            if new_status == Review.Status.PUBLISHED and new_time is None:
                 new_time = now
-            if (review.status, review.published_at) == (status, new_time):
+            new_state = (new_status, new_time, new_expiry)
+            if (review.status, review.published_at, review.expires_at) == new_state:
                 continue
-            review.status, review.published_at = status, new_time
+            _check_expiry(new_time, new_expiry)
+            expiry_changed |= review.expires_at != new_expiry
+            review.status, review.published_at, review.expires_at = new_state
             review.version += 1
             review.updated_at = now
             changed.append(review)
         if changed:
             with allow_state_writes():
                 Review.objects.bulk_update(changed, [*STATE_FIELDS, "version", "updated_at"])
-            _log(status, changed, by)
+            _log(_describe(status, expires_at if expiry_changed else KEEP), changed, by)
             _visibility_changed()
     return changed
 
@@ -172,10 +194,26 @@ def _default_publication_time(review: Review, now: datetime) -> None:
         review.published_at = now
 
 
+def _check_expiry(published_at: datetime | None, expires_at: datetime | None) -> None:
+    """The database's review_expires_after_publication, as a message rather than an error."""
+    if published_at and expires_at and expires_at <= published_at:
+        raise ValidationError(
+            "The expiry time must be after the publication time.", code="expiry_before_publication"
+        )
+
+
+def _describe(status: Review.Status | _Keep, expires_at: datetime | None | _Keep) -> str:
+    parts = [] if status is KEEP else [str(status)]
+    if expires_at is not KEEP:
+        parts.append(f"expiry {expires_at.isoformat() if expires_at else 'removed'}")
+    return ", ".join(parts) or "changed"
+
+
 def _visibility_changed() -> None:
-    """What readers see may have changed: the film list's cached counts must go (now, and
-    again on commit; not at all in an import's dry run, see films.cache)."""
-    catalogue_changed()
+    """What readers see may have changed, and when it next changes by itself: the film list's
+    cached counts must go (now, and again on commit; not at all in an import's dry run, see
+    films.cache)."""
+    schedule_changed()
 
 
 def _log(change: str, reviews: list[Review], by: Editor, *, level: int = logging.INFO) -> None:
