@@ -356,7 +356,8 @@ class ReviewAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
     def _say_done(self, request, review, planned):
-        if planned is None:
+        # A button says what it did; a change in the status menu gets Django's "changed".
+        if planned is None or not request.POST.get("_workflow"):
             return
         message = f"“{review}” was {planned.transition.done}."
         if planned.to_state == State.SCHEDULED:
@@ -395,13 +396,14 @@ class ReviewAdmin(admin.ModelAdmin):
             value: Q(live=True) if value == "live" else Review.state_condition(State(value), now)
             for value, _ in STATE_FILTER
         }
+        # Named apart from the "live" annotation the conditions read.
         counts = self.get_queryset(request).aggregate(
-            **{value: Count("pk", filter=condition) for value, condition in conditions.items()}
+            **{f"n_{value}": Count("pk", filter=q) for value, q in conditions.items()}
         )
         current = request.GET.get(StateListFilter.parameter_name)
         return [
-            {"value": value, "label": label, "count": counts[value], "current": value == current}
-            for value, label in STATE_FILTER
+            {"value": v, "label": label, "count": counts[f"n_{v}"], "current": v == current}
+            for v, label in STATE_FILTER
         ]
 
     @admin.display(description="byline", ordering="byline")

@@ -17,10 +17,14 @@ def sync_groups(apps, schema_editor, roles: dict[str, list[str]]) -> None:
     running it twice gives the same groups. An unknown permission stops the migration."""
     using = schema_editor.connection.alias
     # Django creates permissions after all migrations have run; a new database needs them now.
+    # A migration's app configs have no models module, which create_permissions() requires.
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, verbosity=0, using=using, apps=apps)
-        app_config.models_module = None
+        models_module = getattr(app_config, "models_module", None)
+        app_config.models_module = models_module or True
+        try:
+            create_permissions(app_config, verbosity=0, using=using, apps=apps)
+        finally:
+            app_config.models_module = models_module
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
