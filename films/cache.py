@@ -1,29 +1,82 @@
 """The catalogue version: one cache key that any change to what the film list counts replaces.
 
 Cached facet counts carry the version in their key, so a change makes them unreachable at
-once; a short timeout bounds what signals cannot see (bulk writes, a scheduled review
-reaching its publication time).
+once. Some changes happen with no write at all: a scheduled review reaching its publication
+time, or its expiry. So the version also knows the next such time (``next_change_at``, from
+the providers that apps register with ``register_next_change``); a reader at or past it takes a
+new version, and nothing is cached for longer than until then (``CatalogueVersion.timeout``).
+The next change time is computed once per change (one query), not per request.
 """
 
-import time
-from collections.abc import Iterator
+import secrets
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
 
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 
-VERSION_KEY = "catalogue-version"
+# Holds (number, next_change_at): plain values, which unpickle whatever this module becomes.
+# ":2" because the first format was a bare number.
+VERSION_KEY = "catalogue-version:2"
 
+type NextChangeProvider = Callable[[datetime], datetime | None]
+
+_next_change_providers: list[NextChangeProvider] = []
 _ignoring_changes: ContextVar[bool] = ContextVar("catalogue_changes_ignored", default=False)
 
 
-def catalogue_version() -> int:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
-        version = cache.get(VERSION_KEY)
-    return version
+@dataclass(frozen=True)
+class CatalogueVersion:
+    number: int
+    next_change_at: datetime | None  # the next scheduled change readers will see; None: none
+
+    def is_current(self, now: datetime) -> bool:
+        return self.next_change_at is None or now < self.next_change_at
+
+    def timeout(self, limit: int, now: datetime) -> int:
+        """Seconds a value cached now may live: ``limit`` at most, and never past the next
+        scheduled change (0: do not cache)."""
+        if self.next_change_at is None:
+            return limit
+        return max(0, min(limit, int((self.next_change_at - now).total_seconds())))
+
+
+def register_next_change(provider: NextChangeProvider) -> None:
+    """Let an app say when what the catalogue shows changes by itself: ``provider(now)`` returns
+    the earliest such time after ``now``, or None. Reviews register their publications and
+    expiries (the catalogue cannot import them)."""
+    if provider not in _next_change_providers:
+        _next_change_providers.append(provider)
+
+
+def next_change_after(now: datetime) -> datetime | None:
+    times = [t for provider in _next_change_providers if (t := provider(now)) is not None]
+    return min(times, default=None)
+
+
+def current_version(now: datetime | None = None) -> CatalogueVersion | None:
+    """The version in force at ``now``; None when the cache is unavailable."""
+    now = now or timezone.now()
+    version = _stored()
+    if version is not None and version.is_current(now):
+        return version
+    fresh = _new_version(now)
+    if version is not None:  # its next change has come: readers need new counts
+        _store(fresh)
+        return fresh
+    if cache.add(VERSION_KEY, (fresh.number, fresh.next_change_at), timeout=None):
+        return fresh
+    return _stored()  # another process was first; None if the cache is down
+
+
+def catalogue_version() -> int | None:
+    version = current_version()
+    return version.number if version else None
 
 
 @contextmanager
@@ -40,11 +93,52 @@ def catalogue_changes_ignored() -> Iterator[None]:
 def catalogue_changed(**kwargs) -> None:
     """Signal receiver: new version now, and again once the transaction commits, so a reader
     who cached counts from before the commit does not keep them."""
+    _changed(reschedule=False)
+
+
+def schedule_changed(**kwargs) -> None:
+    """``catalogue_changed`` for rows that carry scheduled changes (reviews): the next change
+    time is computed again too."""
+    _changed(reschedule=True)
+
+
+def _changed(*, reschedule: bool) -> None:
     if _ignoring_changes.get():
         return
-    bump()
-    transaction.on_commit(bump)
+    bump(reschedule=reschedule)
+    transaction.on_commit(partial(bump, reschedule=reschedule))
 
 
-def bump() -> None:
-    cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+def bump(*, reschedule: bool = True) -> None:
+    """A new version. ``reschedule=False`` keeps the known next change time, and skips the
+    query that finds it; with no version stored, there is nothing to keep: the next reader
+    makes one."""
+    now = timezone.now()
+    if reschedule:
+        version = _new_version(now)
+    else:
+        stored = _stored()
+        if stored is None:
+            return
+        version = CatalogueVersion(_new_number(), stored.next_change_at)
+    _store(version)
+
+
+def _new_version(now: datetime) -> CatalogueVersion:
+    return CatalogueVersion(_new_number(), next_change_after(now))
+
+
+def _new_number() -> int:
+    # Random rather than the time: unique even when the clock stands still or steps back.
+    return secrets.randbits(63)
+
+
+def _store(version: CatalogueVersion) -> None:
+    cache.set(VERSION_KEY, (version.number, version.next_change_at), timeout=None)
+
+
+def _stored() -> CatalogueVersion | None:
+    match cache.get(VERSION_KEY):
+        case (int() as number, datetime() | None as next_change_at):
+            return CatalogueVersion(number, next_change_at)
+    return None

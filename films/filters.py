@@ -16,9 +16,10 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Q, Value
+from django.utils import timezone
 from django_filters.fields import ModelChoiceField, ModelMultipleChoiceField
 
-from films.cache import catalogue_version
+from films.cache import current_version
 from films.models import (
     FIRST_FILM_YEAR,
     LAST_PLAUSIBLE_YEAR,
@@ -30,7 +31,9 @@ from films.models import (
     StreamingService,
 )
 
-FACETS_TIMEOUT = 300  # seconds; see films/cache.py
+# Seconds at most; less when a scheduled change comes sooner (films/cache.py). A safety net for
+# writes that send no signal: every known change replaces the version at once.
+FACETS_TIMEOUT = 300
 
 DECADES = [(str(d), f"{d}s") for d in range(FIRST_FILM_YEAR // 10 * 10, LAST_PLAUSIBLE_YEAR, 10)]
 
@@ -268,18 +271,24 @@ class FilmFilter(django_filters.FilterSet):
     def facets(self):
         """Every option of every filter with its count, and the total; cached per combination.
 
-        ``facets["fresh"]`` says whether they were computed now (and so agree exactly with the
-        list) or come from the cache (at most FACETS_TIMEOUT seconds behind the clock).
+        ``facets["fresh"]`` says whether they were computed now or come from the cache. Cached
+        counts are of the same catalogue version, which a scheduled publication or expiry
+        replaces when its time comes, so both agree with the list.
         """
-        key = self.facets_cache_key()
+        now = timezone.now()
+        version = current_version(now)
+        if version is None:  # the cache is unavailable
+            return {**self.compute_facets(), "fresh": True}
+        key = self.facets_cache_key(version.number)
         facets = cache.get(key)
         if facets is not None:
             return {**facets, "fresh": False}
         facets = self.compute_facets()
-        cache.set(key, facets, FACETS_TIMEOUT)
+        if timeout := version.timeout(FACETS_TIMEOUT, now):
+            cache.set(key, facets, timeout)
         return {**facets, "fresh": True}
 
-    def facets_cache_key(self):
+    def facets_cache_key(self, version):
         state = {}
         for name, value in self.active_values(skip=("sort",)).items():
             if hasattr(value, "slug"):
@@ -290,7 +299,7 @@ class FilmFilter(django_filters.FilterSet):
         digest = hashlib.md5(
             json.dumps(state, sort_keys=True, default=str).encode(), usedforsecurity=False
         ).hexdigest()
-        return f"film-facets:{catalogue_version()}:{digest}"
+        return f"film-facets:{version}:{digest}"
 
     def decade_and_reviewed_counts(self, values):
         """Both facets from one grouped query over the films that match every other filter:

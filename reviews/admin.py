@@ -44,6 +44,7 @@ STATE_FILTER = [
     ("sent_back", "Sent back"),
     ("scheduled", "Scheduled"),
     ("live", "Published, live"),
+    ("expired", "Expired"),
     ("unpublished", "Unpublished"),
 ]
 SCHEDULE_WEEKS = 4
@@ -93,6 +94,7 @@ class ReviewAdminForm(OptimisticLockingForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.change = None
+        self.by_status = True
         self.note = ""
         if "status" in self.fields:
             self.fields["status"].choices = self._status_choices()
@@ -129,14 +131,17 @@ class ReviewAdminForm(OptimisticLockingForm):
         ]
         if forged:
             raise ValidationError(
-                "You can't change a review's status, publication time or writer here; "
-                "use the buttons below the form. Nothing was saved.",
+                "You can't change a review's status, publication or expiry time or writer "
+                "here; use the buttons below the form. Nothing was saved.",
                 code="forbidden",
             )
         self.note = cleaned_data.get("workflow_note", "").strip()
         action = self.data.get("_workflow") or None
-        state_edited = bool({"status", "published_at"} & set(self.changed_data))
-        if action is not None and (action not in Action.values or action == Action.PLAN):
+        state_edited = bool(set(STATE_FIELDS) & set(self.changed_data))
+        self.by_status = not action
+        if action is not None and (
+            action not in Action.values or action in (Action.PLAN, Action.SET_EXPIRY)
+        ):
             raise ValidationError("That is not something a review can do.", code="action")
         if action and "status" in self.changed_data:
             raise ValidationError(
@@ -159,30 +164,41 @@ class ReviewAdminForm(OptimisticLockingForm):
         if self.instance._state.adding and not action:
             if cleaned_data.get("status", Review.Status.DRAFT) == Review.Status.DRAFT:
                 return  # a new draft, planned time or not, is no change of state
-        time = cleaned_data.get("published_at") if "published_at" in self.fields else None
         if action == Action.PUBLISH:
             published_at = timezone.now()
-        elif action and "published_at" not in self.changed_data:
-            published_at = KEEP
         else:
-            published_at = time
+            published_at = self._time("published_at", cleaned_data)
         try:
             self.change = review_plan(
                 review=review,
                 action=action,
                 status=None if action else cleaned_data.get("status", review.status),
                 published_at=published_at,
+                expires_at=self._time("expires_at", cleaned_data),
                 by=self.user,
                 note=self.note,
             )
         except TransitionRefused as refusal:
-            field = {"time": "published_at", "note": "workflow_note"}.get(refusal.code)
+            field = {"time": "published_at", "expiry": "expires_at", "note": "workflow_note"}.get(
+                refusal.code
+            )
             self.add_error(field if field in self.fields else None, refusal.message)
             return
         if self.change is None and action:
             self.add_error(
                 None, f"Nothing to change: “{review}” is already {review.state.label.lower()}."
             )
+
+    def _time(self, name, cleaned_data):
+        """The time as typed, when the user changed it; else the review's own."""
+        if name in self.fields and name in self.changed_data:
+            return cleaned_data.get(name)
+        return KEEP
+
+    def clean_expires_at(self):
+        if "expires_at" not in self.changed_data:
+            return self.instance.expires_at
+        return self.cleaned_data["expires_at"]
 
 
 @admin.register(Review)
@@ -222,7 +238,16 @@ class ReviewAdmin(admin.ModelAdmin):
         # loaded_version is hidden: it guards against overwriting another editor's save.
         (
             "Publishing",
-            {"fields": ["status", "published_at", "keywords", "is_demo", "loaded_version"]},
+            {
+                "fields": [
+                    "status",
+                    "published_at",
+                    "expires_at",
+                    "keywords",
+                    "is_demo",
+                    "loaded_version",
+                ]
+            },
         ),
     ]
     actions = ["submit_for_review", "publish_now", "unschedule", "unpublish", "return_to_draft"]
@@ -334,6 +359,7 @@ class ReviewAdmin(admin.ModelAdmin):
         if not change:
             if planned:
                 obj.status, obj.published_at = planned.status, planned.published_at
+                obj.expires_at = planned.expires_at
             review_create(review=obj, by=request.user, note=form.note)
             self._say_done(request, obj, planned)
             return
@@ -341,12 +367,15 @@ class ReviewAdmin(admin.ModelAdmin):
             # The state through the workflow first, which bumps the version the form was
             # opened with; the save then writes the other fields, and that same version.
             try:
+                # The status menu's change is logged as such; a button's by its action.
+                move = {"status": planned.status} if form.by_status else {"action": planned.action}
                 review_transition(
                     review=obj,
-                    action=planned.action,
                     published_at=planned.published_at,
+                    expires_at=planned.expires_at,
                     by=request.user,
                     note=form.note,
+                    **move,
                 )
             except TransitionRefused as refusal:
                 # Only if the review's time came between the check and now.

@@ -10,7 +10,7 @@ class ReviewsConfig(AppConfig):
         from taggit.models import Tag
 
         from films import slugs
-        from films.cache import catalogue_changed
+        from films.cache import register_next_change, schedule_changed
         from reviews.models import Review
 
         slugs.register(
@@ -21,6 +21,8 @@ class ReviewsConfig(AppConfig):
         # Keywords and film tags share taggit's Tag; their pages live in this app.
         slugs.register(Tag, kind="keyword", source=lambda tag: tag.name)
 
-        # The film list counts reviewed films and sorts by rating.
-        post_save.connect(catalogue_changed, sender=Review, dispatch_uid="catalogue-review")
-        post_delete.connect(catalogue_changed, sender=Review, dispatch_uid="catalogue-review")
+        # The film list counts reviewed films and sorts by rating, and a scheduled publication
+        # or an expiry changes both when its time comes, with no write.
+        register_next_change(Review.objects.next_visibility_change)
+        post_save.connect(schedule_changed, sender=Review, dispatch_uid="catalogue-review")
+        post_delete.connect(schedule_changed, sender=Review, dispatch_uid="catalogue-review")

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 from taggit.managers import TaggableManager
@@ -17,18 +17,18 @@ from films.models import Film
 RATING_CHOICES = [(Decimal(f"{n / 2:.1f}"), f"{n / 2:g} / 5") for n in range(1, 11)]
 
 # A review's state: what decides whether readers see it. Only reviews.workflow writes these.
-STATE_FIELDS = ("status", "published_at")
+STATE_FIELDS = ("status", "published_at", "expires_at")
 
 _state_writes_allowed: ContextVar[bool] = ContextVar("review_state_writes", default=False)
 
 
 class ReviewStateError(RuntimeError):
-    """Code wrote a review's status or publication time without going through reviews.workflow."""
+    """Code wrote a review's status, publication or expiry time outside reviews.workflow."""
 
 
 @contextmanager
 def allow_state_writes() -> Iterator[None]:
-    """For reviews.workflow alone: within the block, status and publication time may be saved."""
+    """For reviews.workflow alone: within the block, the state fields may be saved."""
     token = _state_writes_allowed.set(True)
     try:
         yield
@@ -39,11 +39,11 @@ def allow_state_writes() -> Iterator[None]:
 def _refuse_state_write(how: str) -> None:
     if not _state_writes_allowed.get():
         raise ReviewStateError(
-            f"{how} would change a review's status or publication time outside "
-            "reviews.workflow. Call review_create() or one of its transitions "
-            "(review_submit(), review_publish(), review_transition()...) instead: they check "
-            "who may, record the change, bump the version and keep the film list's cached "
-            "counts right, which a direct write does not."
+            f"{how} would change a review's status, publication or expiry time outside "
+            "reviews.workflow. Call review_create() or one of its moves (review_submit(), "
+            "review_publish(), review_set_expiry(), review_transition()...) instead: they "
+            "check who may, record the change, bump the version and keep the film list's "
+            "cached counts right, which a direct write does not."
         )
 
 
@@ -66,8 +66,26 @@ class ReviewQuerySet(models.QuerySet):
         return super().bulk_create(objs, *args, **kwargs)
 
     def published(self):
-        """The one rule for what readers may see: published, and the publication time has come."""
-        return self.filter(status=Review.Status.PUBLISHED, published_at__lte=timezone.now())
+        """The one rule for what readers may see: published, the publication time has come and
+        the expiry time, if any, has not."""
+        now = timezone.now()
+        return self.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+            status=Review.Status.PUBLISHED,
+            published_at__lte=now,
+        )
+
+    def next_visibility_change(self, now):
+        """The earliest time after ``now`` at which ``published()`` answers differently: a
+        scheduled publication or an expiry. One query, on the two visibility indexes."""
+        published = Q(status=Review.Status.PUBLISHED)
+        times = self.filter(
+            published & (Q(published_at__gt=now) | Q(expires_at__gt=now))
+        ).aggregate(
+            publication=Min("published_at", filter=Q(published_at__gt=now)),
+            expiry=Min("expires_at", filter=Q(expires_at__gt=now)),
+        )
+        return min(filter(None, times.values()), default=None)
 
     def in_state(self, state: "Review.State", *, now=None):
         """Reviews in this editorial state (``Review.State``), as of ``now``. A state, not
@@ -103,20 +121,25 @@ class ReviewStatus(models.TextChoices):
 
 
 class ReviewState(models.TextChoices):
-    """A review's place in its life, read from its status and publication time."""
+    """A review's place in its life, read from its status, publication and expiry time."""
 
     DRAFT = "draft", "Draft"
     IN_REVIEW = "in_review", "In review"
     SENT_BACK = "sent_back", "Sent back"
     SCHEDULED = "scheduled", "Scheduled"
     PUBLISHED = "published", "Published"
+    EXPIRED = "expired", "Expired"
     UNPUBLISHED = "unpublished", "Unpublished"
 
 
-def review_state(status: str, published_at, now) -> ReviewState:
-    """The state of a review with this status and publication time, as of ``now``."""
+def review_state(status: str, published_at, expires_at, now) -> ReviewState:
+    """The state of a review with this status, publication and expiry time, as of ``now``."""
     if status == ReviewStatus.PUBLISHED:
-        return ReviewState.SCHEDULED if published_at > now else ReviewState.PUBLISHED
+        if published_at > now:
+            return ReviewState.SCHEDULED
+        if expires_at is not None and expires_at <= now:
+            return ReviewState.EXPIRED
+        return ReviewState.PUBLISHED
     return ReviewState(status)
 
 
@@ -170,6 +193,13 @@ class Review(models.Model):
         help_text="Shown on the site only once published and the publication time has passed: "
         "a time in the future schedules it.",
     )
+    expires_at = models.DateTimeField(
+        "expiry time",
+        null=True,
+        blank=True,
+        help_text="Optional. From this time on the review is no longer shown on the site; it "
+        "stays in the admin. Leave empty to keep it public.",
+    )
     is_demo = models.BooleanField(
         "demo content", default=False, help_text="Written for the demo magazine; safe to delete."
     )
@@ -187,6 +217,8 @@ class Review(models.Model):
             models.Index(
                 fields=["film", "status", "published_at"], name="review_film_visibility_idx"
             ),
+            # The next expiry (films.cache asks for it after each change).
+            models.Index(fields=["status", "expires_at"], name="review_expiry_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -212,6 +244,13 @@ class Review(models.Model):
                 violation_error_message=(
                     "A published, scheduled or unpublished review needs a publication time."
                 ),
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__isnull=True)
+                | Q(published_at__isnull=True)
+                | Q(expires_at__gt=F("published_at")),
+                name="review_expires_after_publication",
+                violation_error_message="The expiry time must be after the publication time.",
             ),
         ]
 
@@ -245,15 +284,20 @@ class Review(models.Model):
 
     @staticmethod
     def state_condition(state: "Review.State", now) -> Q:
-        """The filter for reviews in ``state`` as of ``now``."""
+        """The filter for reviews in ``state`` as of ``now`` (the PUBLISHED state is what
+        ``published()`` shows; a test holds them together)."""
+        published = Q(status=Review.Status.PUBLISHED)
         if state == Review.State.SCHEDULED:
-            return Q(status=Review.Status.PUBLISHED, published_at__gt=now)
+            return published & Q(published_at__gt=now)
         if state == Review.State.PUBLISHED:
-            return Q(status=Review.Status.PUBLISHED, published_at__lte=now)
+            live = Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+            return published & Q(published_at__lte=now) & live
+        if state == Review.State.EXPIRED:
+            return published & Q(published_at__lte=now, expires_at__lte=now)
         return Q(status=state)
 
     def state_at(self, now=None) -> "Review.State":
-        return review_state(self.status, self.published_at, now or timezone.now())
+        return review_state(self.status, self.published_at, self.expires_at, now or timezone.now())
 
     @property
     def state(self) -> "Review.State":
@@ -261,10 +305,14 @@ class Review(models.Model):
 
     def is_draft_without_time(self) -> bool:
         """The state every review starts in, whoever creates it."""
-        return self.status == self.Status.DRAFT and self.published_at is None
+        return (
+            self.status == self.Status.DRAFT
+            and self.published_at is None
+            and self.expires_at is None
+        )
 
     def _remember_state(self, fields=None) -> None:
-        """Note the status and publication time as stored (of ``fields`` if given)."""
+        """Note the state fields as stored (of ``fields`` if given)."""
         stored = {
             name: self.__dict__[name]
             for name in STATE_FIELDS
@@ -288,6 +336,12 @@ class Review(models.Model):
         return Review.objects.published().filter(pk=self.pk).exists()
 
     @property
+    def modified_at(self):
+        """When the public page last changed: its last edit, or its publication if that came
+        later (a review scheduled in advance goes live after its last edit)."""
+        return max(self.updated_at, self.published_at or self.updated_at)
+
+    @property
     def displayed_byline(self) -> str:
         if self.byline:
             return self.byline
@@ -307,6 +361,7 @@ class ReviewAction(models.TextChoices):
     UNPUBLISH = "unpublish", "Unpublish"
     RETURN_TO_DRAFT = "return_to_draft", "Return to draft"
     PLAN = "plan", "Set the planned publication time"
+    SET_EXPIRY = "set_expiry", "Set the expiry time"
 
 
 class ReviewTransition(models.Model):
@@ -321,6 +376,9 @@ class ReviewTransition(models.Model):
     to_state = models.CharField(max_length=20, choices=ReviewState)
     published_at = models.DateTimeField(
         "publication time", null=True, blank=True, help_text="The review's, after the change."
+    )
+    expires_at = models.DateTimeField(
+        "expiry time", null=True, blank=True, help_text="The review's, after the change."
     )
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -11,4 +11,4 @@ class ReviewSitemap(Sitemap):
         return Review.objects.published().order_by("-published_at")
 
     def lastmod(self, review):
-        return review.updated_at
+        return review.modified_at

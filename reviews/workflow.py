@@ -1,7 +1,8 @@
-"""A review's state, its status and publication time, changes here and nowhere else.
+"""A review's state, its status, publication and expiry time, changes here and nowhere else.
 
 A review lives through these states (``Review.State``; "scheduled" is a published review whose
-publication time has not come, so it goes live at that time with nothing to run)::
+publication time has not come, so it goes live at that time with nothing to run; "expired" one
+whose expiry time has passed, so it left the site the same way)::
 
     draft ──submit──▶ in review ──schedule──▶ scheduled ──(its time comes)──▶ published
       ▲                 │   ▲   ╲──publish now────────────────────────────────▶ │
@@ -9,22 +10,23 @@ publication time has not come, so it goes live at that time with nothing to run)
       │                 ▼   │ unschedule                                          ▼
       │              sent back ──(writer edits)──submit──▶ in review        unpublished
       └──────────── return to draft (editors, from any state) ──────────────────┘
+                                          published ──(its expiry time comes)──▶ expired
 
 ``TRANSITIONS`` is the table: each action, the states it starts from, the status it leads to
-and who may take it: the review's own writer, or an editor (``reviews.publish_review``; active
-superusers have every permission). ``by=None`` is the system (the demo loader, scripts): the
-table applies, the roles do not.
+(or None: it stays) and who may take it: the review's own writer, or an editor
+(``reviews.publish_review``; active superusers have every permission). ``by=None`` is the
+system (the demo loader, scripts): the table applies, the roles do not.
 
 Every change locks the rows it changes, checks the move against the table, bumps their
 ``version`` (so a change form opened before it goes stale, see films.forms), stamps
 ``updated_at``, records a ``ReviewTransition`` (who, when, the note), and tells the catalogue
-cache once when what readers see may have changed: the writes are UPDATEs, which send no
-signals. ``Review.save()`` and the review QuerySet's bulk writes refuse status and publication
-time outside this module, so a new caller cannot forget.
+cache once when what readers see may have changed, and when it next changes by itself: the
+writes are UPDATEs, which send no signals. ``Review.save()`` and the review QuerySet's bulk
+writes refuse the state fields outside this module, so a new caller cannot forget.
 
-A refused move raises ``TransitionRefused`` (a message for the user, and a ``code``) and writes
-nothing. Bulk moves (``reviews_*``) skip reviews the action does not apply to in their state,
-and refuse the whole batch if the user may not take it.
+A refused move raises ``TransitionRefused`` (a ``ValidationError``: a message for the user, and
+a ``code``) and writes nothing. Bulk moves (``reviews_*``) skip reviews the action does not
+apply to in their state, and refuse the whole batch if the user may not take it.
 """
 
 import logging
@@ -35,11 +37,12 @@ from enum import StrEnum
 from typing import Final
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from films.cache import catalogue_changed
+from films.cache import schedule_changed
 from reviews.models import (
     STATE_FIELDS,
     Review,
@@ -61,7 +64,7 @@ class _Keep:
 
 
 KEEP: Final = _Keep()
-"""As ``published_at``: leave each review's publication time as it is."""
+"""As ``published_at`` or ``expires_at``: leave each review's time as it is."""
 
 type User = AbstractBaseUser | AnonymousUser | None
 
@@ -77,7 +80,7 @@ class Role(StrEnum):
 class Transition:
     action: Action
     sources: frozenset[State]
-    status: Status | None  # None: the status stays (a new planned time only)
+    status: Status | None  # None: the status stays (a new planned or expiry time only)
     who: frozenset[Role]
     verb: str  # "only editors can <verb> reviews"
     done: str  # "“Vertigo” was <done>."
@@ -90,8 +93,15 @@ class Transition:
 
 _WRITER_OR_EDITOR = frozenset({Role.WRITER, Role.EDITOR})
 _EDITOR = frozenset({Role.EDITOR})
-_BEFORE_LIVE = frozenset(
-    {State.DRAFT, State.IN_REVIEW, State.SENT_BACK, State.SCHEDULED, State.UNPUBLISHED}
+_NOT_LIVE = frozenset(
+    {
+        State.DRAFT,
+        State.IN_REVIEW,
+        State.SENT_BACK,
+        State.SCHEDULED,
+        State.EXPIRED,
+        State.UNPUBLISHED,
+    }
 )
 
 TRANSITIONS: Final[tuple[Transition, ...]] = (
@@ -113,8 +123,8 @@ TRANSITIONS: Final[tuple[Transition, ...]] = (
         note_required=True,
     ),
     # Scheduling needs a time in the future; publishing at a future time schedules.
-    Transition(Action.SCHEDULE, _BEFORE_LIVE, Status.PUBLISHED, _EDITOR, "schedule", "scheduled"),
-    Transition(Action.PUBLISH, _BEFORE_LIVE, Status.PUBLISHED, _EDITOR, "publish", "published"),
+    Transition(Action.SCHEDULE, _NOT_LIVE, Status.PUBLISHED, _EDITOR, "schedule", "scheduled"),
+    Transition(Action.PUBLISH, _NOT_LIVE, Status.PUBLISHED, _EDITOR, "publish", "published"),
     Transition(
         Action.UNSCHEDULE,
         frozenset({State.SCHEDULED}),
@@ -125,7 +135,7 @@ TRANSITIONS: Final[tuple[Transition, ...]] = (
     ),
     Transition(
         Action.UNPUBLISH,
-        frozenset({State.PUBLISHED}),
+        frozenset({State.PUBLISHED, State.EXPIRED}),
         Status.UNPUBLISHED,
         _EDITOR,
         "unpublish",
@@ -148,6 +158,15 @@ TRANSITIONS: Final[tuple[Transition, ...]] = (
         "plan the publication time of",
         "given a new planned publication time",
     ),
+    # Not a button either: the expiry time in the editors' Publishing section.
+    Transition(
+        Action.SET_EXPIRY,
+        frozenset(State),
+        None,
+        _EDITOR,
+        "set the expiry time of",
+        "given a new expiry time",
+    ),
 )
 TRANSITION: Final = {transition.action: transition for transition in TRANSITIONS}
 
@@ -160,21 +179,21 @@ _STATE_PHRASE = {
     State.SENT_BACK: "sent back to its writer",
     State.SCHEDULED: "scheduled",
     State.PUBLISHED: "published",
+    State.EXPIRED: "expired",
     State.UNPUBLISHED: "unpublished",
 }
 
 
-class TransitionRefused(Exception):
+class TransitionRefused(ValidationError):
     """A move the table or the user's role does not allow; nothing was written.
 
     ``code``: "state" (not from the review's state), "permission" (not for this user), "note"
-    (sending back needs one), "time" (the publication time does not fit the move).
+    (sending back needs one), "time" (the publication time does not fit the move), "expiry"
+    (the expiry time is not after the publication time).
     """
 
     def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.message = message
-        self.code = code
+        super().__init__(message, code=code)
 
 
 @dataclass(frozen=True)
@@ -186,6 +205,7 @@ class Change:
     to_state: State
     status: Status
     published_at: datetime | None
+    expires_at: datetime | None
 
     @property
     def transition(self) -> Transition:
@@ -227,14 +247,15 @@ def user_can_view(review: Review, user: User) -> bool:
 
 
 def allowed_transitions(review: Review, user: User) -> list[Transition]:
-    """The moves ``user`` may make on ``review`` in its state now: the admin's buttons."""
+    """The moves ``user`` may make on ``review`` in its state now: the admin's buttons (not
+    the new planned or expiry times, which editors set in the form)."""
     state = review.state
     editor = user_is_editor(user)
     writer = user_is_writer_of(review, user)
     return [
         transition
         for transition in TRANSITIONS
-        if transition.action != Action.PLAN
+        if transition.action not in (Action.PLAN, Action.SET_EXPIRY)
         and state in transition.sources
         and (editor or (writer and Role.WRITER in transition.who))
     ]
@@ -249,6 +270,7 @@ def review_plan(
     action: Action | None = None,
     status: Status | None = None,
     published_at: datetime | None | _Keep = KEEP,
+    expires_at: datetime | None | _Keep = KEEP,
     by: User = None,
     note: str = "",
     now: datetime | None = None,
@@ -256,14 +278,15 @@ def review_plan(
     """What taking ``action`` (or moving to ``status``) would do to ``review`` as it is in
     hand; None if nothing would change. Raises ``TransitionRefused``; writes nothing.
 
-    ``published_at``: KEEP, or the time wanted. Publishing without a time keeps a planned one,
-    else takes now; a time in the future makes it a scheduling.
+    ``published_at``, ``expires_at``: KEEP, or the time wanted. Publishing without a time
+    keeps a planned one, else takes now; a time in the future makes it a scheduling.
     """
     now = now or timezone.now()
     state = review.state_at(now)
     new_time = review.published_at if published_at is KEEP else published_at
+    new_expiry = review.expires_at if expires_at is KEEP else expires_at
     if action is None:
-        action = _action_for_status(review, status or review.status)
+        action = _action_for_status(review, status or review.status, new_time, new_expiry)
     transition = TRANSITION[action]
     system = by is None
     editor = system or user_is_editor(by)
@@ -276,7 +299,13 @@ def review_plan(
         new_time = new_time or now
         if action == Action.PUBLISH and new_time > now:
             action, transition = Action.SCHEDULE, TRANSITION[Action.SCHEDULE]
-    if (new_status, new_time) == (review.status, review.published_at):
+        if state == State.EXPIRED and expires_at is KEEP and transition.status:
+            new_expiry = None  # published again: the expiry that took it off has done its work
+    if (new_status, new_time, new_expiry) == (
+        review.status,
+        review.published_at,
+        review.expires_at,
+    ):
         return None
 
     if state not in transition.sources:
@@ -288,8 +317,10 @@ def review_plan(
         raise TransitionRefused(
             f"Only the review's writer or an editor can {transition.verb} it.", code="permission"
         )
-    if not editor and new_time != review.published_at:
-        raise TransitionRefused("Only editors set the publication time.", code="permission")
+    if not editor and (new_time, new_expiry) != (review.published_at, review.expires_at):
+        raise TransitionRefused(
+            "Only editors set the publication and expiry times.", code="permission"
+        )
     if action == Action.SCHEDULE and new_time <= now:
         raise TransitionRefused(
             "To schedule a review, give it a publication time in the future; "
@@ -298,6 +329,7 @@ def review_plan(
         )
     if new_status == Status.UNPUBLISHED and new_time is None:
         raise TransitionRefused("An unpublished review keeps its publication time.", code="time")
+    _check_expiry(new_time, new_expiry)
     if transition.note_required and not note.strip():
         raise TransitionRefused(
             "Say what to change: sending a review back needs a note for the writer.", code="note"
@@ -305,14 +337,26 @@ def review_plan(
     return Change(
         action=action,
         from_state=state,
-        to_state=review_state(new_status, new_time, now),
+        to_state=review_state(new_status, new_time, new_expiry, now),
         status=new_status,
         published_at=new_time,
+        expires_at=new_expiry,
     )
 
 
-def _action_for_status(review: Review, status: Status) -> Action:
-    """The move a change of status (the editors' status menu) stands for."""
+def _check_expiry(published_at: datetime | None, expires_at: datetime | None) -> None:
+    """The database's review_expires_after_publication, as a message rather than an error."""
+    if published_at and expires_at and expires_at <= published_at:
+        raise TransitionRefused(
+            "The expiry time must be after the publication time.", code="expiry"
+        )
+
+
+def _action_for_status(review: Review, status: Status, published_at, expires_at) -> Action:
+    """The move a change in the editors' Publishing section stands for."""
+    if (status, published_at) == (review.status, review.published_at):
+        if expires_at != review.expires_at:
+            return Action.SET_EXPIRY
     if status == Status.PUBLISHED:
         return Action.PUBLISH  # a scheduling when the time is in the future
     if status == review.status:
@@ -335,6 +379,7 @@ def review_create(*, review: Review, by: User = None, note: str = "") -> Review:
     if not review._state.adding:
         raise ValueError("review_create() saves new reviews; change one with review_transition()")
     change = None
+    _check_expiry(review.published_at, review.expires_at)
     if review.status != Status.DRAFT:
         wanted = review.status
         if wanted not in (Status.IN_REVIEW, Status.PUBLISHED):
@@ -344,7 +389,12 @@ def review_create(*, review: Review, by: User = None, note: str = "") -> Review:
             )
         review.status = Status.DRAFT
         change = review_plan(
-            review=review, status=wanted, published_at=review.published_at, by=by, note=note
+            review=review,
+            status=wanted,
+            published_at=review.published_at,
+            expires_at=review.expires_at,
+            by=by,
+            note=note,
         )
         review.status = wanted
         review.published_at = change.published_at
@@ -357,6 +407,7 @@ def review_create(*, review: Review, by: User = None, note: str = "") -> Review:
                 from_state=change.from_state,
                 to_state=change.to_state,
                 published_at=change.published_at,
+                expires_at=change.expires_at,
                 by=_user(by),
                 note=note,
             )
@@ -384,6 +435,7 @@ def reviews_create(*, reviews: Iterable[Review], by: User = None) -> list[Review
     for review in reviews:
         if review.status == Status.PUBLISHED and review.published_at is None:
             review.published_at = now
+        _check_expiry(review.published_at, review.expires_at)
     with transaction.atomic(), allow_state_writes():
         created = Review.objects.bulk_create(reviews)
         _log("created", created, by)
@@ -434,6 +486,16 @@ def review_return_to_draft(*, review: Review, by: User = None, note: str = "") -
     return review_transition(review=review, action=Action.RETURN_TO_DRAFT, by=by, note=note)
 
 
+def review_set_expiry(
+    *, review: Review, expires_at: datetime | None, by: User = None, note: str = ""
+) -> Review:
+    """Take ``review`` off the site from ``expires_at`` on (None: keep it public); its status
+    and publication time stay as they are."""
+    return review_transition(
+        review=review, action=Action.SET_EXPIRY, expires_at=expires_at, by=by, note=note
+    )
+
+
 def reviews_submit(*, reviews: QuerySet[Review], by: User = None) -> list[Review]:
     return reviews_transition(reviews=reviews, action=Action.SUBMIT, by=by)
 
@@ -469,6 +531,7 @@ def review_transition(
     action: Action | None = None,
     status: Status | None = None,
     published_at: datetime | None | _Keep = KEEP,
+    expires_at: datetime | None | _Keep = KEEP,
     by: User = None,
     note: str = "",
 ) -> Review:
@@ -487,6 +550,7 @@ def review_transition(
         action=action,
         status=status,
         published_at=published_at,
+        expires_at=expires_at,
         by=by,
         note=note,
         strict=True,
@@ -504,6 +568,7 @@ def reviews_transition(
     action: Action | None = None,
     status: Status | None = None,
     published_at: datetime | None | _Keep = KEEP,
+    expires_at: datetime | None | _Keep = KEEP,
     by: User = None,
     note: str = "",
 ) -> list[Review]:
@@ -519,13 +584,16 @@ def reviews_transition(
         action=action,
         status=status,
         published_at=published_at,
+        expires_at=expires_at,
         by=by,
         note=note,
         strict=False,
     )
 
 
-def _transition(*, reviews, action, status, published_at, by, note, strict) -> list[Review]:
+def _transition(
+    *, reviews, action, status, published_at, expires_at, by, note, strict
+) -> list[Review]:
     if (action is None) == (status is None):
         raise ValueError("Give either an action or a status.")
     now = timezone.now()
@@ -537,7 +605,7 @@ def _transition(*, reviews, action, status, published_at, by, note, strict) -> l
             .order_by("pk")
             .only("pk", "film", "author", "headline", *STATE_FIELDS, "version", "updated_at")
         )
-        changed, records = [], []
+        changed, records, descriptions = [], [], []
         visible_change = False
         for review in rows:
             try:
@@ -546,6 +614,7 @@ def _transition(*, reviews, action, status, published_at, by, note, strict) -> l
                     action=action,
                     status=status,
                     published_at=published_at,
+                    expires_at=expires_at,
                     by=by,
                     note=note,
                     now=now,
@@ -557,7 +626,9 @@ def _transition(*, reviews, action, status, published_at, by, note, strict) -> l
             if change is None:
                 continue
             visible_change |= Status.PUBLISHED in (review.status, change.status)
+            descriptions.append(_describe(review, change, status_given=status is not None))
             review.status, review.published_at = change.status, change.published_at
+            review.expires_at = change.expires_at
             review.version += 1
             review.updated_at = now
             changed.append(review)
@@ -568,6 +639,7 @@ def _transition(*, reviews, action, status, published_at, by, note, strict) -> l
                     from_state=change.from_state,
                     to_state=change.to_state,
                     published_at=change.published_at,
+                    expires_at=change.expires_at,
                     by=_user(by),
                     at=now,
                     note=note,
@@ -577,11 +649,21 @@ def _transition(*, reviews, action, status, published_at, by, note, strict) -> l
             with allow_state_writes():
                 Review.objects.bulk_update(changed, [*STATE_FIELDS, "version", "updated_at"])
             ReviewTransition.objects.bulk_create(records)
-            for new_status in dict.fromkeys(review.status for review in changed):
-                _log(new_status, [r for r in changed if r.status == new_status], by)
+            for description in dict.fromkeys(descriptions):
+                same = [r for r, d in zip(changed, descriptions, strict=True) if d == description]
+                _log(description, same, by)
             if visible_change:
                 _visibility_changed()
     return changed
+
+
+def _describe(review: Review, change: Change, *, status_given: bool) -> str:
+    """For the log: the new status (unless only the expiry was asked for), and the expiry."""
+    parts = [str(change.status)] if status_given or change.action != Action.SET_EXPIRY else []
+    if change.expires_at != review.expires_at:
+        expiry = change.expires_at
+        parts.append(f"expiry {expiry.isoformat() if expiry else 'removed'}")
+    return ", ".join(parts) or "changed"
 
 
 def _user(by: User):
@@ -589,9 +671,10 @@ def _user(by: User):
 
 
 def _visibility_changed() -> None:
-    """What readers see may have changed: the film list's cached counts must go (now, and
-    again on commit; not at all in an import's dry run, see films.cache)."""
-    catalogue_changed()
+    """What readers see may have changed, and when it next changes by itself: the film list's
+    cached counts must go (now, and again on commit; not at all in an import's dry run, see
+    films.cache)."""
+    schedule_changed()
 
 
 def _log(change: str, reviews: list[Review], by: User, *, level: int = logging.INFO) -> None:

@@ -71,7 +71,7 @@ def make_user(username=None, *, staff=False, superuser=False, **overrides):
 
 
 def make_writer(username=None, **overrides):
-    """A staff member in the Writers group (reviews/migrations/0006_roles.py)."""
+    """A staff member in the Writers group (reviews/migrations/0007_roles.py)."""
     return _in_group(make_user(username, staff=True, **overrides), WRITERS)
 
 
@@ -91,7 +91,7 @@ def _in_group(user, name):
         from django.apps import apps
         from django.db import connection
 
-        roles = import_module("reviews.migrations.0006_roles").ROLES
+        roles = import_module("reviews.migrations.0007_roles").ROLES
         sync_groups(apps, SimpleNamespace(connection=connection), roles)
     user.groups.add(Group.objects.get(name=name))
     return user
@@ -99,12 +99,14 @@ def _in_group(user, name):
 
 def make_review_in(state, film=None, **overrides):
     """A review in ``state`` (a ``Review.State`` value), brought there through the workflow:
-    scheduled three days ahead, published a day ago."""
+    scheduled three days ahead, published a day ago, expired an hour ago."""
     State = Review.State
     state = State(state)
-    if state in (State.SCHEDULED, State.PUBLISHED, State.UNPUBLISHED):
+    if state in (State.SCHEDULED, State.PUBLISHED, State.EXPIRED, State.UNPUBLISHED):
         days = 3 if state == State.SCHEDULED else -1
         overrides.setdefault("published_at", timezone.now() + timedelta(days=days))
+        if state == State.EXPIRED:
+            overrides.setdefault("expires_at", timezone.now() - timedelta(hours=1))
         review = make_review(film, **overrides)
     else:
         review = make_review(film, published=False, **overrides)

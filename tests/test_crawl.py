@@ -13,18 +13,19 @@ pytestmark = pytest.mark.django_db
 
 # SQL queries a page may run, by page type (URL name), with cold caches. The issue's ceiling
 # is 10 anywhere; each budget is what the page needs today (pinned exactly, for the pages'
-# own fixtures, by tests/*/test_query_counts.py).
+# own fixtures, by tests/*/test_query_counts.py). The film lists' 10: with the cache empty, one
+# query finds the next scheduled publication or expiry (films/cache.py).
 QUERY_BUDGET = {
     "reviews:home": 3,
     "reviews:review_list": 2,
     "reviews:review_detail": 4,
     "reviews:review_feed": 1,
     "reviews:tag_detail": 4,
-    "films:film_list": 9,
+    "films:film_list": 10,
     "films:film_detail": 6,
     "films:person_detail": 2,
-    "films:genre_detail": 9,
-    "films:service_detail": 9,
+    "films:genre_detail": 10,
+    "films:service_detail": 10,
     "django.contrib.sitemaps.views.sitemap": 8,
     "robots_txt": 0,
     "healthz": 0,

@@ -40,6 +40,34 @@ def test_published_excludes_drafts_and_future_times():
     assert list(Review.objects.published()) == [live]
 
 
+def test_database_refuses_an_expiry_not_after_the_publication_time():
+    review = make_review()
+    with pytest.raises(IntegrityError, match="review_expires_after_publication"):
+        with transaction.atomic(), allow_state_writes():
+            Review.objects.filter(pk=review.pk).update(expires_at=review.published_at)
+
+
+def test_published_excludes_expired_reviews():
+    now = timezone.now()
+    live = make_review(published_at=now - timedelta(days=2), expires_at=now + timedelta(hours=1))
+    make_review(published_at=now - timedelta(days=2), expires_at=now)
+    forever = make_review(published_at=now - timedelta(days=3))
+
+    assert list(Review.objects.published()) == [live, forever]
+
+
+def test_the_next_visibility_change_is_the_earliest_publication_or_expiry_to_come():
+    now = timezone.now()
+    make_review(published_at=now - timedelta(days=1), expires_at=now + timedelta(days=5))
+    make_review(published_at=now + timedelta(days=3))
+    make_review(published=False, published_at=now + timedelta(days=1))  # a draft: no change
+    make_review(published_at=now - timedelta(days=9), expires_at=now - timedelta(days=2))
+
+    assert Review.objects.next_visibility_change(now) == now + timedelta(days=3)
+    assert Review.objects.next_visibility_change(now + timedelta(days=3)) == now + timedelta(days=5)
+    assert Review.objects.next_visibility_change(now + timedelta(days=5)) is None
+
+
 def test_slug_is_unique_and_readable():
     film = make_film("Vertigo", year=1958)
     first = make_review(film, headline="Dizzy heights")

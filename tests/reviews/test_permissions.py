@@ -16,9 +16,9 @@ from tests.factories import make_editor, make_review_in, make_user, make_writer
 
 pytestmark = pytest.mark.django_db
 
-STATES = ["draft", "in_review", "sent_back", "scheduled", "published", "unpublished"]
+STATES = ["draft", "in_review", "sent_back", "scheduled", "published", "expired", "unpublished"]
 ALL = set(STATES)
-BEFORE_LIVE = {"draft", "in_review", "sent_back", "scheduled", "unpublished"}
+NOT_LIVE = ALL - {"published"}
 
 # action: the states an editor may take it from
 EDITOR_MAY = {
@@ -26,10 +26,10 @@ EDITOR_MAY = {
     "edit": ALL,
     "submit": {"draft", "sent_back"},
     "send_back": {"in_review"},
-    "schedule": BEFORE_LIVE,
-    "publish": BEFORE_LIVE,
+    "schedule": NOT_LIVE,
+    "publish": NOT_LIVE,
     "unschedule": {"scheduled"},
-    "unpublish": {"published"},
+    "unpublish": {"published", "expired"},
     "return_to_draft": ALL - {"draft"},
     "delete": ALL,
 }

@@ -25,6 +25,7 @@ from reviews.workflow import (
     review_return_to_draft,
     review_schedule,
     review_send_back,
+    review_set_expiry,
     review_submit,
     review_transition,
     review_unpublish,
@@ -61,6 +62,51 @@ def test_a_scheduled_review_goes_live_at_its_time_without_any_write():
 
     assert stored(review) == before
     assert review.transitions.count() == 1
+
+
+def test_an_expired_review_leaves_the_site_at_its_expiry_and_says_so():
+    review = make_review_in("published")
+    expiry = timezone.now() + timedelta(hours=1)
+    review_set_expiry(review=review, expires_at=expiry, by=make_editor("edith"))
+
+    with mock.patch("django.utils.timezone.now", return_value=expiry):
+        assert review.state == State.EXPIRED
+        assert not review.is_public()
+        assert Review.objects.in_state(State.EXPIRED).get() == review
+    change = review.transitions.first()
+    assert (change.action, change.from_state, change.to_state) == (
+        "set_expiry",
+        "published",
+        "published",
+    )
+    assert change.expires_at == expiry
+
+
+def test_the_published_state_is_exactly_what_readers_see():
+    for state in State.values:
+        make_review_in(state)
+
+    published = set(Review.objects.published())
+    assert set(Review.objects.in_state(State.PUBLISHED)) == published
+    assert {review.state for review in published} == {State.PUBLISHED}
+
+
+def test_publishing_an_expired_review_again_removes_its_expiry():
+    review = make_review_in("expired")
+
+    review_publish(review=review, at=timezone.now(), by=make_editor())
+
+    assert (review.state, review.expires_at) == (State.PUBLISHED, None)
+    assert review.is_public()
+    assert review.transitions.first().expires_at is None
+
+
+def test_only_editors_set_an_expiry():
+    wendy = make_writer("wendy")
+    review = make_review_in("draft", author=wendy)
+
+    with pytest.raises(TransitionRefused, match="Only editors"):
+        review_set_expiry(review=review, expires_at=timezone.now(), by=wendy)
 
 
 # The table, move by move, each recorded
@@ -156,7 +202,7 @@ def test_a_writer_may_submit_their_own_review_but_not_anothers_or_set_its_time()
     review_submit(review=mine, by=wendy)
     with pytest.raises(TransitionRefused, match="Only the review's writer or an editor"):
         review_submit(review=theirs, by=wendy)
-    with pytest.raises(TransitionRefused, match="Only editors set the publication time"):
+    with pytest.raises(TransitionRefused, match="Only editors set the publication"):
         review_transition(
             review=make_review_in("draft", author=wendy),
             status=Review.Status.IN_REVIEW,
@@ -258,7 +304,7 @@ def test_the_database_refuses_a_send_back_without_a_note():
 # The groups
 
 
-ROLES = import_module("reviews.migrations.0006_roles").ROLES
+ROLES = import_module("reviews.migrations.0007_roles").ROLES
 
 
 def group_permissions(name):
@@ -491,6 +537,7 @@ def test_the_review_list_counts_reviews_in_each_state(client):
         "sent_back": 1,
         "scheduled": 1,
         "live": 1,
+        "expired": 1,
         "unpublished": 1,
     }
     nav = re.search(r'<nav class="workflow-counts".*?</nav>', response.text, re.S).group()
@@ -509,7 +556,7 @@ def test_a_writers_counts_are_of_their_own_reviews(client):
     assert counts["draft"] == 1 and sum(counts.values()) == 1
 
 
-@pytest.mark.parametrize("state", [*State.values[:4], "live", "unpublished"])
+@pytest.mark.parametrize("state", [*State.values[:4], "live", "expired", "unpublished"])
 def test_the_state_filter_lists_the_reviews_in_that_state(client, state):
     make_one_of_each()
     client.force_login(make_editor())

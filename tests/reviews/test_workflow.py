@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -20,6 +21,7 @@ from reviews.workflow import (
     review_create,
     review_publish,
     review_return_to_draft,
+    review_set_expiry,
     review_transition,
     reviews_create,
     reviews_publish,
@@ -225,8 +227,9 @@ def test_a_bulk_change_takes_the_same_queries_for_any_number_of_reviews(n):
     assert len(changed) == n
     statements = [q["sql"].split()[0] for q in queries]
     # The savepoint pair is the atomic block, nested in the test's transaction; the INSERT
-    # records every review's transition.
-    assert statements == ["SAVEPOINT", "SELECT", "UPDATE", "INSERT", "RELEASE"]
+    # records every review's transition, the last SELECT finds the next scheduled change for
+    # the catalogue cache (films.cache).
+    assert statements == ["SAVEPOINT", "SELECT", "UPDATE", "INSERT", "SELECT", "RELEASE"]
 
 
 # The change form goes through the workflow
@@ -269,6 +272,51 @@ def test_scheduling_in_the_change_form(admin_client):
     assert not review.is_public()
 
 
+def expiry_fields(when):
+    local = timezone.localtime(when)
+    return {"expires_at_0": local.strftime("%Y-%m-%d"), "expires_at_1": local.strftime("%H:%M:%S")}
+
+
+def test_setting_an_expiry_in_the_change_form_goes_through_the_workflow(admin_client, workflow_log):
+    review = make_review()
+    response = admin_client.get(change_url(review))
+    assert "expiry time" in response.text.lower()
+    later = (timezone.localtime() + timedelta(days=30)).replace(microsecond=0)
+    workflow_log()
+
+    response = admin_client.post(
+        change_url(review),
+        form_data(review, loaded_version=loaded_version(response), **expiry_fields(later)),
+    )
+
+    assert response.status_code == 302
+    assert workflow_log() == [
+        f"Reviews {review.pk}: published, expiry {later.isoformat()} by admin"
+    ]
+    review.refresh_from_db()
+    assert (review.expires_at, review.version) == (later, 2)
+    assert review.is_public()
+
+
+def test_an_expiry_before_the_publication_time_is_a_form_error(admin_client):
+    review = make_review()
+    response = admin_client.get(change_url(review))
+
+    response = admin_client.post(
+        change_url(review),
+        form_data(
+            review,
+            loaded_version=loaded_version(response),
+            **expiry_fields(review.published_at - timedelta(days=1)),
+        ),
+    )
+
+    assert response.status_code == 200
+    assert "The expiry time must be after the publication time." in response.text
+    review.refresh_from_db()
+    assert (review.expires_at, review.version) == (None, 1)
+
+
 def test_saving_the_text_does_not_move_the_publication_time(admin_client):
     """The form shows whole seconds; an untouched time keeps its stored microseconds."""
     published_at = datetime.datetime(2025, 3, 1, 9, 0, 0, 123456, tzinfo=datetime.UTC)
@@ -286,6 +334,23 @@ def test_saving_the_text_does_not_move_the_publication_time(admin_client):
         published_at,
         2,
     )
+
+
+def test_saving_the_text_does_not_move_the_expiry_time(admin_client):
+    expires_at = datetime.datetime(2999, 3, 1, 9, 0, 0, 123456, tzinfo=datetime.UTC)
+    review = make_review(expires_at=expires_at)
+    version = loaded_version(admin_client.get(change_url(review)))
+
+    response = admin_client.post(
+        change_url(review),
+        form_data(
+            review, critique="Rewritten.", loaded_version=version, **expiry_fields(expires_at)
+        ),
+    )
+
+    assert response.status_code == 302
+    review.refresh_from_db()
+    assert (review.critique, review.expires_at, review.version) == ("Rewritten.", expires_at, 2)
 
 
 def test_adding_a_published_review_goes_through_the_workflow(admin_client, workflow_log):
@@ -381,6 +446,42 @@ def test_a_transition_writes_only_the_state_not_other_unsaved_changes():
     assert Review.objects.get().critique == "Stored."
 
 
+def test_an_expiry_takes_a_review_off_the_site_when_it_comes(workflow_log):
+    review = make_review()
+    workflow_log()
+
+    review_set_expiry(review=review, expires_at=timezone.now() + timedelta(hours=1))
+    assert review.is_public()
+    review_set_expiry(review=review, expires_at=timezone.now())
+    assert not review.is_public()
+    review_set_expiry(review=review, expires_at=None)
+
+    assert review.is_public()
+    assert review.version == 4
+    assert workflow_log()[-1] == f"Reviews {review.pk}: expiry removed by the system"
+
+
+def test_an_expiry_not_after_the_publication_time_is_refused_with_a_message():
+    review = make_review()
+
+    with pytest.raises(ValidationError, match="must be after the publication time"):
+        review_set_expiry(review=review, expires_at=review.published_at)
+    with pytest.raises(ValidationError, match="must be after the publication time"):
+        make_review(expires_at=timezone.now() - timedelta(days=2))
+
+    review.refresh_from_db()
+    assert (review.expires_at, review.version, Review.objects.count()) == (None, 1, 1)
+
+
+def test_publishing_now_past_the_expiry_is_refused():
+    review = make_review(published=False, expires_at=timezone.now() - timedelta(hours=1))
+
+    with pytest.raises(ValidationError):
+        review_publish(review=review)
+    review.refresh_from_db()
+    assert review.status == Review.Status.DRAFT
+
+
 def test_return_to_draft_takes_a_review_off_the_site():
     review = review_return_to_draft(review=make_review())
 
@@ -438,7 +539,14 @@ def test_wrong_entry_points_are_refused():
             lambda r: setattr(r, "status", "draft") or r.save(update_fields=["status"]),
             id="save update_fields",
         ),
+        pytest.param(
+            lambda r: setattr(r, "expires_at", timezone.now()) or r.save(), id="save expiry"
+        ),
         pytest.param(lambda r: Review.objects.filter(pk=r.pk).update(status="draft"), id="update"),
+        pytest.param(
+            lambda r: Review.objects.filter(pk=r.pk).update(expires_at=timezone.now()),
+            id="update expiry",
+        ),
         pytest.param(lambda r: r.film.reviews.update(published_at=None), id="related update"),
         pytest.param(
             lambda r: setattr(r, "status", "draft") or Review.objects.bulk_update([r], ["status"]),
@@ -453,6 +561,12 @@ def test_wrong_entry_points_are_refused():
                 [Review(film=r.film, headline="x", slug="x", published_at=timezone.now())]
             ),
             id="bulk_create",
+        ),
+        pytest.param(
+            lambda r: Review.objects.bulk_create(
+                [Review(film=r.film, headline="x", slug="x", expires_at=timezone.now())]
+            ),
+            id="bulk_create expiry",
         ),
     ],
 )

@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
         ("films", "0005_migrate_slugs"),
         ("taggit", "0006_rename_taggeditem_content_type_object_id_taggit_tagg_content_8fc721_idx"),
-        ("reviews", "0005_review_states"),
+        ("reviews", "0006_review_states"),
     ]
 
     operations = [
