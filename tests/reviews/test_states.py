@@ -660,10 +660,10 @@ def test_a_writers_dashboard_shows_only_their_own_reviews(client):
     assert list(context["recent"]) == [mine["published"]]
 
 
-# The session, the user, the user's and their groups' permissions, then one query per section
-# (sent back with their notes, drafts, waiting with their submission times, scheduled, later,
-# recent).
-@pytest.mark.parametrize(("role", "budget"), [("writer", 10), ("editor", 10)])
+# The user, the user's and their groups' permissions, then one query per section (sent back
+# with their notes, drafts, waiting with their submission times, scheduled, later, recent). The
+# session is not counted: with Redis it comes from the cache.
+@pytest.mark.parametrize(("role", "budget"), [("writer", 9), ("editor", 9)])
 def test_the_dashboard_runs_a_fixed_number_of_queries(client, role, budget):
     user = make_writer() if role == "writer" else make_editor()
     client.force_login(user)
@@ -671,7 +671,7 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(client, role, budget):
     def count():
         with CaptureQueriesContext(connection) as queries:
             assert client.get(DASHBOARD).status_code == 200
-        return len(queries)
+        return len([q for q in queries if "django_session" not in q["sql"]])
 
     make_one_of_each(author=user)
     few = count()
