@@ -2,6 +2,7 @@
 and shared preview links that expire and can be revoked."""
 
 import re
+import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -442,3 +443,35 @@ def test_the_link_lifetime_is_set_by_environment():
             DJANGO_DEBUG="false", DJANGO_SECRET_KEY="x" * 50, DJANGO_PREVIEW_LINK_DAYS=wrong
         )
         assert "DJANGO_PREVIEW_LINK_DAYS must be a whole number of days" in result.stderr
+
+
+def test_preview_pages_are_valid_html(admin_client, client, tmp_path):
+    from tests.test_html_validity import checker
+
+    command = checker()
+    scheduled = make_review(
+        status=Review.Status.PUBLISHED,
+        published_at=timezone.now() + timedelta(days=3),
+        keywords=["soviet cinema"],
+    )
+    revoked = share(in_state("draft"))
+    preview_link_revoke(link=revoked, by=make_editor())
+    pages = {
+        "draft preview": admin_client.get(in_state("draft").get_absolute_url()),
+        "scheduled preview": admin_client.get(scheduled.get_absolute_url()),
+        "shared link": client.get(share(in_state("draft", rating="3.5")).get_absolute_url()),
+        "withdrawn link": client.get(revoked.get_absolute_url()),
+    }
+    files = {}
+    for name, response in pages.items():
+        assert response.status_code in (200, 410), name
+        path = tmp_path / f"{name.replace(' ', '-')}.html"
+        path.write_bytes(response.content)
+        files[str(path)] = name
+
+    result = subprocess.run([*command, *files], capture_output=True, text=True, timeout=300)
+
+    report = result.stderr + result.stdout
+    for path, name in files.items():
+        report = report.replace(path, name)
+    assert result.returncode == 0, f"invalid HTML:\n{report}"
