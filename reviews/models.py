@@ -40,9 +40,10 @@ def _refuse_state_write(how: str) -> None:
     if not _state_writes_allowed.get():
         raise ReviewStateError(
             f"{how} would change a review's status or publication time outside "
-            "reviews.workflow. Call review_create(), review_publish(), reviews_publish(), "
-            "review_return_to_draft() or review_transition() instead: they bump the version "
-            "and keep the film list's cached counts right, which a direct write does not."
+            "reviews.workflow. Call review_create() or one of its transitions "
+            "(review_submit(), review_publish(), review_transition()...) instead: they check "
+            "who may, record the change, bump the version and keep the film list's cached "
+            "counts right, which a direct write does not."
         )
 
 
@@ -68,6 +69,11 @@ class ReviewQuerySet(models.QuerySet):
         """The one rule for what readers may see: published, and the publication time has come."""
         return self.filter(status=Review.Status.PUBLISHED, published_at__lte=timezone.now())
 
+    def in_state(self, state: "Review.State", *, now=None):
+        """Reviews in this editorial state (``Review.State``), as of ``now``. A state, not
+        visibility: what readers see is ``published()``."""
+        return self.filter(Review.state_condition(state, now or timezone.now()))
+
     def for_listing(self):
         return self.select_related("film", "author")
 
@@ -85,10 +91,38 @@ class ReviewQuerySet(models.QuerySet):
         )
 
 
+class ReviewStatus(models.TextChoices):
+    """What is stored. "Scheduled" is not a status: it is a published review whose publication
+    time has not come (``ReviewState``), so it goes live at that time with nothing to run."""
+
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    SENT_BACK = "sent_back", "Sent back"
+    PUBLISHED = "published", "Published"
+    UNPUBLISHED = "unpublished", "Unpublished"
+
+
+class ReviewState(models.TextChoices):
+    """A review's place in its life, read from its status and publication time."""
+
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    SENT_BACK = "sent_back", "Sent back"
+    SCHEDULED = "scheduled", "Scheduled"
+    PUBLISHED = "published", "Published"
+    UNPUBLISHED = "unpublished", "Unpublished"
+
+
+def review_state(status: str, published_at, now) -> ReviewState:
+    """The state of a review with this status and publication time, as of ``now``."""
+    if status == ReviewStatus.PUBLISHED:
+        return ReviewState.SCHEDULED if published_at > now else ReviewState.PUBLISHED
+    return ReviewState(status)
+
+
 class Review(models.Model):
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
+    Status = ReviewStatus
+    State = ReviewState
 
     film = models.ForeignKey(Film, on_delete=models.PROTECT, related_name="reviews")
     headline = models.CharField(max_length=200)
@@ -99,7 +133,7 @@ class Review(models.Model):
         null=True,
         blank=True,
         related_name="reviews",
-        help_text="The editor account responsible for this review.",
+        help_text="The writer: they may edit it while it is a draft or sent back to them.",
     )
     byline = models.CharField(
         max_length=120,
@@ -123,12 +157,13 @@ class Review(models.Model):
     keywords = TaggableManager(
         blank=True, help_text="Comma-separated keywords; each links to a tag page."
     )
-    status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
+    status = models.CharField(max_length=20, choices=Status, default=Status.DRAFT)
     published_at = models.DateTimeField(
         "publication time",
         null=True,
         blank=True,
-        help_text="Shown on the site only once published and the publication time has passed.",
+        help_text="Shown on the site only once published and the publication time has passed: "
+        "a time in the future schedules it.",
     )
     is_demo = models.BooleanField(
         "demo content", default=False, help_text="Written for the demo magazine; safe to delete."
@@ -141,6 +176,7 @@ class Review(models.Model):
 
     class Meta:
         ordering = ["-published_at", "-created_at"]
+        permissions = [("publish_review", "Can schedule, publish, unpublish and send back reviews")]
         indexes = [
             models.Index(fields=["status", "published_at"], name="review_visibility_idx"),
             models.Index(
@@ -154,9 +190,23 @@ class Review(models.Model):
                 violation_error_message="The rating is in half stars from 0.5 to 5.",
             ),
             models.CheckConstraint(
-                condition=Q(status="draft") | Q(published_at__isnull=False),
-                name="review_published_has_time",
-                violation_error_message="A published review needs a publication time.",
+                condition=Q(status__in=ReviewStatus.values),
+                name="review_status_known",
+                violation_error_message="Unknown status: choose one of "
+                + ", ".join(ReviewStatus.labels)
+                + ".",
+            ),
+            # Before publication the time is only planned (or absent); a published review,
+            # live or scheduled, has one, and an unpublished review keeps the one it had.
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[ReviewStatus.DRAFT, ReviewStatus.IN_REVIEW, ReviewStatus.SENT_BACK]
+                )
+                | Q(published_at__isnull=False),
+                name="review_published_states_have_time",
+                violation_error_message=(
+                    "A published, scheduled or unpublished review needs a publication time."
+                ),
             ),
         ]
 
@@ -187,6 +237,22 @@ class Review(models.Model):
         # does in reviews.workflow, which then writes it.
         if self.status == self.Status.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
+
+    @staticmethod
+    def state_condition(state: "Review.State", now) -> Q:
+        """The filter for reviews in ``state`` as of ``now``."""
+        if state == Review.State.SCHEDULED:
+            return Q(status=Review.Status.PUBLISHED, published_at__gt=now)
+        if state == Review.State.PUBLISHED:
+            return Q(status=Review.Status.PUBLISHED, published_at__lte=now)
+        return Q(status=state)
+
+    def state_at(self, now=None) -> "Review.State":
+        return review_state(self.status, self.published_at, now or timezone.now())
+
+    @property
+    def state(self) -> "Review.State":
+        return self.state_at()
 
     def is_draft_without_time(self) -> bool:
         """The state every review starts in, whoever creates it."""
@@ -223,6 +289,79 @@ class Review(models.Model):
         if self.author_id:
             return self.author.get_full_name() or self.author.get_username()
         return "filmmag"
+
+
+class ReviewAction(models.TextChoices):
+    """What can be done to a review's state (reviews.workflow.TRANSITIONS says who and when)."""
+
+    SUBMIT = "submit", "Submit for review"
+    SEND_BACK = "send_back", "Send back to the writer"
+    SCHEDULE = "schedule", "Schedule"
+    PUBLISH = "publish", "Publish now"
+    UNSCHEDULE = "unschedule", "Unschedule"
+    UNPUBLISH = "unpublish", "Unpublish"
+    RETURN_TO_DRAFT = "return_to_draft", "Return to draft"
+    PLAN = "plan", "Set the planned publication time"
+
+
+class ReviewTransition(models.Model):
+    """One change of a review's state: who made it, when, and the note that went with it.
+    Written by reviews.workflow alone; the writer reads the notes on their review."""
+
+    Action = ReviewAction
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="transitions")
+    action = models.CharField(max_length=20, choices=Action)
+    from_state = models.CharField(max_length=20, choices=ReviewState)
+    to_state = models.CharField(max_length=20, choices=ReviewState)
+    published_at = models.DateTimeField(
+        "publication time", null=True, blank=True, help_text="The review's, after the change."
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="review_transitions",
+        help_text="Empty for changes made by the system (the demo loader, scripts).",
+    )
+    at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "state change"
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["review", "-at"], name="reviewtransition_review_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=ReviewAction.values),
+                name="reviewtransition_action_known",
+                violation_error_message="Unknown action.",
+            ),
+            models.CheckConstraint(
+                condition=Q(from_state__in=ReviewState.values) & Q(to_state__in=ReviewState.values),
+                name="reviewtransition_states_known",
+                violation_error_message="Unknown state.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(action="send_back") | ~Q(note=""),
+                name="reviewtransition_send_back_has_note",
+                violation_error_message="Sending a review back needs a note for the writer.",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    to_state__in=[ReviewState.DRAFT, ReviewState.IN_REVIEW, ReviewState.SENT_BACK]
+                )
+                | Q(published_at__isnull=False),
+                name="reviewtransition_published_states_have_time",
+                violation_error_message=(
+                    "A published, scheduled or unpublished review needs a publication time."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()}: {self.review_id} by {self.by_id or 'the system'}"
 
 
 class PreviewLinkQuerySet(models.QuerySet):

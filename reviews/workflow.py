@@ -1,30 +1,58 @@
 """A review's state, its status and publication time, changes here and nowhere else.
 
-Every change locks the rows it changes, bumps their ``version`` (so a change form opened
-before it goes stale, see films.forms), stamps ``updated_at``, and then tells the catalogue
-cache once that what readers see has changed: the writes are UPDATEs, which send no signals.
-``Review.save()`` and the review QuerySet's bulk writes refuse status and publication time
-outside this module, so a new caller cannot forget.
+A review lives through these states (``Review.State``; "scheduled" is a published review whose
+publication time has not come, so it goes live at that time with nothing to run)::
 
-``reviews_transition()`` is the core: per-action functions (publish, return to draft) and the
-admin's change form call it. The editorial workflow extends its loop over the locked rows,
-which is where allowed moves, permission checks and a record of each change belong.
+    draft ──submit──▶ in review ──schedule──▶ scheduled ──(its time comes)──▶ published
+      ▲                 │   ▲   ╲──publish now────────────────────────────────▶ │
+      │            send back │   ╲                                               unpublish
+      │                 ▼   │ unschedule                                          ▼
+      │              sent back ──(writer edits)──submit──▶ in review        unpublished
+      └──────────── return to draft (editors, from any state) ──────────────────┘
+
+``TRANSITIONS`` is the table: each action, the states it starts from, the status it leads to
+and who may take it: the review's own writer, or an editor (``reviews.publish_review``; active
+superusers have every permission). ``by=None`` is the system (the demo loader, scripts): the
+table applies, the roles do not.
+
+Every change locks the rows it changes, checks the move against the table, bumps their
+``version`` (so a change form opened before it goes stale, see films.forms), stamps
+``updated_at``, records a ``ReviewTransition`` (who, when, the note), and tells the catalogue
+cache once when what readers see may have changed: the writes are UPDATEs, which send no
+signals. ``Review.save()`` and the review QuerySet's bulk writes refuse status and publication
+time outside this module, so a new caller cannot forget.
+
+A refused move raises ``TransitionRefused`` (a message for the user, and a ``code``) and writes
+nothing. Bulk moves (``reviews_*``) skip reviews the action does not apply to in their state,
+and refuse the whole batch if the user may not take it.
 """
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Final
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from films.cache import catalogue_changed
-from reviews.models import STATE_FIELDS, Review, allow_state_writes
+from reviews.models import (
+    STATE_FIELDS,
+    Review,
+    ReviewTransition,
+    allow_state_writes,
+    review_state,
+)
 
 logger = logging.getLogger(__name__)
+
+Status = Review.Status
+State = Review.State
+Action = ReviewTransition.Action
 
 
 class _Keep:
@@ -35,19 +63,303 @@ class _Keep:
 KEEP: Final = _Keep()
 """As ``published_at``: leave each review's publication time as it is."""
 
-type Editor = AbstractBaseUser | None
+type User = AbstractBaseUser | AnonymousUser | None
+
+PUBLISH_PERMISSION: Final = "reviews.publish_review"
 
 
-def review_create(*, review: Review, by: Editor = None) -> Review:
+class Role(StrEnum):
+    WRITER = "the review's writer"
+    EDITOR = "editor"
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: Action
+    sources: frozenset[State]
+    status: Status | None  # None: the status stays (a new planned time only)
+    who: frozenset[Role]
+    verb: str  # "only editors can <verb> reviews"
+    done: str  # "“Vertigo” was <done>."
+    note_required: bool = False
+
+    @property
+    def label(self) -> str:
+        return self.action.label
+
+
+_WRITER_OR_EDITOR = frozenset({Role.WRITER, Role.EDITOR})
+_EDITOR = frozenset({Role.EDITOR})
+_BEFORE_LIVE = frozenset(
+    {State.DRAFT, State.IN_REVIEW, State.SENT_BACK, State.SCHEDULED, State.UNPUBLISHED}
+)
+
+TRANSITIONS: Final[tuple[Transition, ...]] = (
+    Transition(
+        Action.SUBMIT,
+        frozenset({State.DRAFT, State.SENT_BACK}),
+        Status.IN_REVIEW,
+        _WRITER_OR_EDITOR,
+        "submit",
+        "submitted for review",
+    ),
+    Transition(
+        Action.SEND_BACK,
+        frozenset({State.IN_REVIEW}),
+        Status.SENT_BACK,
+        _EDITOR,
+        "send back",
+        "sent back to its writer",
+        note_required=True,
+    ),
+    # Scheduling needs a time in the future; publishing at a future time schedules.
+    Transition(Action.SCHEDULE, _BEFORE_LIVE, Status.PUBLISHED, _EDITOR, "schedule", "scheduled"),
+    Transition(Action.PUBLISH, _BEFORE_LIVE, Status.PUBLISHED, _EDITOR, "publish", "published"),
+    Transition(
+        Action.UNSCHEDULE,
+        frozenset({State.SCHEDULED}),
+        Status.IN_REVIEW,
+        _EDITOR,
+        "unschedule",
+        "unscheduled and is in review again",
+    ),
+    Transition(
+        Action.UNPUBLISH,
+        frozenset({State.PUBLISHED}),
+        Status.UNPUBLISHED,
+        _EDITOR,
+        "unpublish",
+        "unpublished",
+    ),
+    Transition(
+        Action.RETURN_TO_DRAFT,
+        frozenset(State) - {State.DRAFT},
+        Status.DRAFT,
+        _EDITOR,
+        "return to draft",
+        "returned to draft",
+    ),
+    # Not a button: an editor changing the planned time of a review not yet published.
+    Transition(
+        Action.PLAN,
+        frozenset({State.DRAFT, State.IN_REVIEW, State.SENT_BACK, State.UNPUBLISHED}),
+        None,
+        _EDITOR,
+        "plan the publication time of",
+        "given a new planned publication time",
+    ),
+)
+TRANSITION: Final = {transition.action: transition for transition in TRANSITIONS}
+
+# What the review's own writer may still change; editors may change any review.
+WRITER_EDITABLE_STATES: Final = frozenset({State.DRAFT, State.SENT_BACK})
+
+_STATE_PHRASE = {
+    State.DRAFT: "a draft",
+    State.IN_REVIEW: "in review",
+    State.SENT_BACK: "sent back to its writer",
+    State.SCHEDULED: "scheduled",
+    State.PUBLISHED: "published",
+    State.UNPUBLISHED: "unpublished",
+}
+
+
+class TransitionRefused(Exception):
+    """A move the table or the user's role does not allow; nothing was written.
+
+    ``code``: "state" (not from the review's state), "permission" (not for this user), "note"
+    (sending back needs one), "time" (the publication time does not fit the move).
+    """
+
+    def __init__(self, message: str, *, code: str):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a move will do to one review."""
+
+    action: Action
+    from_state: State
+    to_state: State
+    status: Status
+    published_at: datetime | None
+
+    @property
+    def transition(self) -> Transition:
+        return TRANSITION[self.action]
+
+
+# Who may
+
+
+def user_is_editor(user: User) -> bool:
+    """Editors (``reviews.publish_review``) and active superusers."""
+    return user is not None and user.is_authenticated and user.has_perm(PUBLISH_PERMISSION)
+
+
+def user_is_writer_of(review: Review, user: User) -> bool:
+    """The review's own writer (its ``author``), with the right to change reviews."""
+    return (
+        user is not None
+        and user.is_authenticated
+        and review.author_id == user.pk
+        and user.has_perm("reviews.change_review")
+    )
+
+
+def user_can_edit(review: Review, user: User) -> bool:
+    """Editors may change any review's text; its writer while it is a draft or sent back."""
+    if user is None or not user.has_perm("reviews.change_review"):
+        return False
+    if user_is_editor(user):
+        return True
+    return user_is_writer_of(review, user) and review.state in WRITER_EDITABLE_STATES
+
+
+def user_can_view(review: Review, user: User) -> bool:
+    """Editors see every review in the admin; writers their own."""
+    if user is None or not user.is_authenticated:
+        return False
+    return user_is_editor(user) or review.author_id == user.pk
+
+
+def allowed_transitions(review: Review, user: User) -> list[Transition]:
+    """The moves ``user`` may make on ``review`` in its state now: the admin's buttons."""
+    state = review.state
+    editor = user_is_editor(user)
+    writer = user_is_writer_of(review, user)
+    return [
+        transition
+        for transition in TRANSITIONS
+        if transition.action != Action.PLAN
+        and state in transition.sources
+        and (editor or (writer and Role.WRITER in transition.who))
+    ]
+
+
+# Checking a move
+
+
+def review_plan(
+    *,
+    review: Review,
+    action: Action | None = None,
+    status: Status | None = None,
+    published_at: datetime | None | _Keep = KEEP,
+    by: User = None,
+    note: str = "",
+    now: datetime | None = None,
+) -> Change | None:
+    """What taking ``action`` (or moving to ``status``) would do to ``review`` as it is in
+    hand; None if nothing would change. Raises ``TransitionRefused``; writes nothing.
+
+    ``published_at``: KEEP, or the time wanted. Publishing without a time keeps a planned one,
+    else takes now; a time in the future makes it a scheduling.
+    """
+    now = now or timezone.now()
+    state = review.state_at(now)
+    new_time = review.published_at if published_at is KEEP else published_at
+    if action is None:
+        action = _action_for_status(review, status or review.status)
+    transition = TRANSITION[action]
+    system = by is None
+    editor = system or user_is_editor(by)
+
+    if not editor and Role.WRITER not in transition.who:
+        raise TransitionRefused(f"Only editors can {transition.verb} reviews.", code="permission")
+
+    new_status = transition.status or review.status
+    if new_status == Status.PUBLISHED:
+        new_time = new_time or now
+        if action == Action.PUBLISH and new_time > now:
+            action, transition = Action.SCHEDULE, TRANSITION[Action.SCHEDULE]
+    if (new_status, new_time) == (review.status, review.published_at):
+        return None
+
+    if state not in transition.sources:
+        raise TransitionRefused(
+            f"“{review}” is {_STATE_PHRASE[state]}, so it can't be {transition.done}.",
+            code="state",
+        )
+    if not editor and not user_is_writer_of(review, by):
+        raise TransitionRefused(
+            f"Only the review's writer or an editor can {transition.verb} it.", code="permission"
+        )
+    if not editor and new_time != review.published_at:
+        raise TransitionRefused("Only editors set the publication time.", code="permission")
+    if action == Action.SCHEDULE and new_time <= now:
+        raise TransitionRefused(
+            "To schedule a review, give it a publication time in the future; "
+            "to publish it now, use “Publish now”.",
+            code="time",
+        )
+    if new_status == Status.UNPUBLISHED and new_time is None:
+        raise TransitionRefused("An unpublished review keeps its publication time.", code="time")
+    if transition.note_required and not note.strip():
+        raise TransitionRefused(
+            "Say what to change: sending a review back needs a note for the writer.", code="note"
+        )
+    return Change(
+        action=action,
+        from_state=state,
+        to_state=review_state(new_status, new_time, now),
+        status=new_status,
+        published_at=new_time,
+    )
+
+
+def _action_for_status(review: Review, status: Status) -> Action:
+    """The move a change of status (the editors' status menu) stands for."""
+    if status == Status.PUBLISHED:
+        return Action.PUBLISH  # a scheduling when the time is in the future
+    if status == review.status:
+        return Action.PLAN
+    if status == Status.IN_REVIEW and review.state == State.SCHEDULED:
+        return Action.UNSCHEDULE
+    return next(t.action for t in TRANSITIONS if t.status == status)
+
+
+# Creating
+
+
+def review_create(*, review: Review, by: User = None, note: str = "") -> Review:
     """Save a new review in the state it was built with: a draft unless it says otherwise.
 
-    A published review without a publication time is published now.
+    A review built as in review, published or scheduled is checked and recorded as that move
+    from draft (a writer may create it in review; only editors published). A published review
+    without a publication time is published now.
     """
     if not review._state.adding:
         raise ValueError("review_create() saves new reviews; change one with review_transition()")
-    _default_publication_time(review, timezone.now())
+    change = None
+    if review.status != Status.DRAFT:
+        wanted = review.status
+        if wanted not in (Status.IN_REVIEW, Status.PUBLISHED):
+            raise TransitionRefused(
+                "A new review starts as a draft, in review, scheduled or published.",
+                code="state",
+            )
+        review.status = Status.DRAFT
+        change = review_plan(
+            review=review, status=wanted, published_at=review.published_at, by=by, note=note
+        )
+        review.status = wanted
+        review.published_at = change.published_at
     with transaction.atomic(), allow_state_writes():
         review.save()
+        if change:
+            ReviewTransition.objects.create(
+                review=review,
+                action=change.action,
+                from_state=change.from_state,
+                to_state=change.to_state,
+                published_at=change.published_at,
+                by=_user(by),
+                note=note,
+            )
         # A new draft changes nothing readers see: no new catalogue version, no log line.
         draft = review.is_draft_without_time()
         _log(
@@ -56,20 +368,22 @@ def review_create(*, review: Review, by: Editor = None) -> Review:
             by,
             level=logging.DEBUG if draft else logging.INFO,
         )
-        if not draft:
+        if review.status == Status.PUBLISHED:
             _visibility_changed()
     return review
 
 
-def reviews_create(*, reviews: Iterable[Review], by: Editor = None) -> list[Review]:
-    """``review_create()`` for many reviews in one INSERT, for seeding. ``bulk_create`` makes
-    no slugs, so each review needs its own."""
+def reviews_create(*, reviews: Iterable[Review], by: User = None) -> list[Review]:
+    """``review_create()`` for many reviews in one INSERT, for seeding (``make bench``, the
+    crawl): no role checks and no recorded transitions. ``bulk_create`` makes no slugs, so
+    each review needs its own."""
     reviews = list(reviews)
     if not all(review.slug for review in reviews):
         raise ValueError("reviews_create() needs each review's slug; review_create() makes one")
     now = timezone.now()
     for review in reviews:
-        _default_publication_time(review, now)
+        if review.status == Status.PUBLISHED and review.published_at is None:
+            review.published_at = now
     with transaction.atomic(), allow_state_writes():
         created = Review.objects.bulk_create(reviews)
         _log("created", created, by)
@@ -77,42 +391,90 @@ def reviews_create(*, reviews: Iterable[Review], by: Editor = None) -> list[Revi
     return created
 
 
-def review_publish(*, review: Review, at: datetime | None = None, by: Editor = None) -> Review:
+# The moves, one review at a time (raise TransitionRefused) and in bulk
+
+
+def review_submit(*, review: Review, by: User = None, note: str = "") -> Review:
+    return review_transition(review=review, action=Action.SUBMIT, by=by, note=note)
+
+
+def review_send_back(*, review: Review, note: str, by: User = None) -> Review:
+    return review_transition(review=review, action=Action.SEND_BACK, by=by, note=note)
+
+
+def review_schedule(*, review: Review, at: datetime, by: User = None, note: str = "") -> Review:
+    return review_transition(
+        review=review, action=Action.SCHEDULE, published_at=at, by=by, note=note
+    )
+
+
+def review_publish(
+    *, review: Review, at: datetime | None = None, by: User = None, note: str = ""
+) -> Review:
     """Publish ``review``: at ``at`` if given (a future time schedules it), else at the time it
     already has, else now."""
     return review_transition(
-        review=review, status=Review.Status.PUBLISHED, published_at=at or KEEP, by=by
+        review=review, action=Action.PUBLISH, published_at=at or KEEP, by=by, note=note
     )
+
+
+def review_unschedule(*, review: Review, by: User = None, note: str = "") -> Review:
+    """Take a scheduled review back to in review; its time is kept as the planned one."""
+    return review_transition(review=review, action=Action.UNSCHEDULE, by=by, note=note)
+
+
+def review_unpublish(*, review: Review, by: User = None, note: str = "") -> Review:
+    """Take ``review`` off the site; it keeps its publication time for a republication."""
+    return review_transition(review=review, action=Action.UNPUBLISH, by=by, note=note)
+
+
+def review_return_to_draft(*, review: Review, by: User = None, note: str = "") -> Review:
+    """Back to its writer's desk; the publication time is kept for when it is published
+    again."""
+    return review_transition(review=review, action=Action.RETURN_TO_DRAFT, by=by, note=note)
+
+
+def reviews_submit(*, reviews: QuerySet[Review], by: User = None) -> list[Review]:
+    return reviews_transition(reviews=reviews, action=Action.SUBMIT, by=by)
 
 
 def reviews_publish(
-    *, reviews: QuerySet[Review], at: datetime | None = None, by: Editor = None
+    *, reviews: QuerySet[Review], at: datetime | None = None, by: User = None
 ) -> list[Review]:
     """``review_publish()`` for each of ``reviews``; returns those that changed."""
     return reviews_transition(
-        reviews=reviews, status=Review.Status.PUBLISHED, published_at=at or KEEP, by=by
+        reviews=reviews, action=Action.PUBLISH, published_at=at or KEEP, by=by
     )
 
 
-def review_return_to_draft(*, review: Review, by: Editor = None) -> Review:
-    """Take ``review`` off the site; its publication time is kept for when it is published
-    again."""
-    return review_transition(review=review, status=Review.Status.DRAFT, by=by)
+def reviews_unschedule(*, reviews: QuerySet[Review], by: User = None) -> list[Review]:
+    return reviews_transition(reviews=reviews, action=Action.UNSCHEDULE, by=by)
 
 
-def reviews_return_to_draft(*, reviews: QuerySet[Review], by: Editor = None) -> list[Review]:
+def reviews_unpublish(*, reviews: QuerySet[Review], by: User = None) -> list[Review]:
+    return reviews_transition(reviews=reviews, action=Action.UNPUBLISH, by=by)
+
+
+def reviews_return_to_draft(*, reviews: QuerySet[Review], by: User = None) -> list[Review]:
     """``review_return_to_draft()`` for each of ``reviews``; returns those that changed."""
-    return reviews_transition(reviews=reviews, status=Review.Status.DRAFT, by=by)
+    return reviews_transition(reviews=reviews, action=Action.RETURN_TO_DRAFT, by=by)
+
+
+# The core
 
 
 def review_transition(
     *,
     review: Review,
-    status: Review.Status,
+    action: Action | None = None,
+    status: Status | None = None,
     published_at: datetime | None | _Keep = KEEP,
-    by: Editor = None,
+    by: User = None,
+    note: str = "",
 ) -> Review:
-    """Give the saved ``review`` this status and publication time; ``review`` itself is updated.
+    """Take ``action`` on the saved ``review`` (or move it to ``status``: the move that stands
+    for, as the editors' status menu does); ``review`` itself is updated. Raises
+    ``TransitionRefused``; a move that changes nothing does nothing.
 
     Only the state is written, from the row as stored: other unsaved changes to ``review`` stay
     unsaved (the admin's change form saves them afterwards).
@@ -120,7 +482,16 @@ def review_transition(
     if review.pk is None:
         raise ValueError("review_transition() changes saved reviews; use review_create()")
     rows = Review.objects.filter(pk=review.pk)
-    for row in reviews_transition(reviews=rows, status=status, published_at=published_at, by=by):
+    changed = _transition(
+        reviews=rows,
+        action=action,
+        status=status,
+        published_at=published_at,
+        by=by,
+        note=note,
+        strict=True,
+    )
+    for row in changed:
         for name in (*STATE_FIELDS, "version", "updated_at"):
             setattr(review, name, getattr(row, name))
         review._remember_state()
@@ -130,15 +501,33 @@ def review_transition(
 def reviews_transition(
     *,
     reviews: QuerySet[Review],
-    status: Review.Status,
+    action: Action | None = None,
+    status: Status | None = None,
     published_at: datetime | None | _Keep = KEEP,
-    by: Editor = None,
+    by: User = None,
+    note: str = "",
 ) -> list[Review]:
-    """Give each of ``reviews`` this status and publication time (KEEP: its own), all or none.
+    """``review_transition()`` for each of ``reviews``, all or none. Reviews the move does not
+    apply to in their state, or that are already there, are left alone: no write, no new
+    version. A move the user may not make on any of them refuses the whole batch.
 
     Returns the reviews that changed, with their new state and version; other fields load on
-    access. Reviews already in that state are left alone: no write, no new version.
+    access.
     """
+    return _transition(
+        reviews=reviews,
+        action=action,
+        status=status,
+        published_at=published_at,
+        by=by,
+        note=note,
+        strict=False,
+    )
+
+
+def _transition(*, reviews, action, status, published_at, by, note, strict) -> list[Review]:
+    if (action is None) == (status is None):
+        raise ValueError("Give either an action or a status.")
     now = timezone.now()
     with transaction.atomic():
         # Locked in primary-key order, so two bulk changes cannot deadlock.
@@ -146,30 +535,57 @@ def reviews_transition(
             Review.objects.filter(pk__in=reviews.order_by().values("pk"))
             .select_for_update()
             .order_by("pk")
-            .only("pk", "film", *STATE_FIELDS, "version", "updated_at")
+            .only("pk", "film", "author", "headline", *STATE_FIELDS, "version", "updated_at")
         )
-        changed = []
+        changed, records = [], []
+        visible_change = False
         for review in rows:
-            new_time = review.published_at if published_at is KEEP else published_at
-            if status == Review.Status.PUBLISHED and new_time is None:
-                new_time = now
-            if (review.status, review.published_at) == (status, new_time):
+            try:
+                change = review_plan(
+                    review=review,
+                    action=action,
+                    status=status,
+                    published_at=published_at,
+                    by=by,
+                    note=note,
+                    now=now,
+                )
+            except TransitionRefused as refusal:
+                if strict or refusal.code != "state":
+                    raise
                 continue
-            review.status, review.published_at = status, new_time
+            if change is None:
+                continue
+            visible_change |= Status.PUBLISHED in (review.status, change.status)
+            review.status, review.published_at = change.status, change.published_at
             review.version += 1
             review.updated_at = now
             changed.append(review)
+            records.append(
+                ReviewTransition(
+                    review=review,
+                    action=change.action,
+                    from_state=change.from_state,
+                    to_state=change.to_state,
+                    published_at=change.published_at,
+                    by=_user(by),
+                    at=now,
+                    note=note,
+                )
+            )
         if changed:
             with allow_state_writes():
                 Review.objects.bulk_update(changed, [*STATE_FIELDS, "version", "updated_at"])
-            _log(status, changed, by)
-            _visibility_changed()
+            ReviewTransition.objects.bulk_create(records)
+            for new_status in dict.fromkeys(review.status for review in changed):
+                _log(new_status, [r for r in changed if r.status == new_status], by)
+            if visible_change:
+                _visibility_changed()
     return changed
 
 
-def _default_publication_time(review: Review, now: datetime) -> None:
-    if review.status == Review.Status.PUBLISHED and review.published_at is None:
-        review.published_at = now
+def _user(by: User):
+    return by if by is not None and by.is_authenticated else None
 
 
 def _visibility_changed() -> None:
@@ -178,7 +594,7 @@ def _visibility_changed() -> None:
     catalogue_changed()
 
 
-def _log(change: str, reviews: list[Review], by: Editor, *, level: int = logging.INFO) -> None:
+def _log(change: str, reviews: list[Review], by: User, *, level: int = logging.INFO) -> None:
     if reviews:
         logger.log(
             level,

@@ -8,7 +8,13 @@ from django.utils import timezone
 
 from films.models import Availability, Credit, Film, Genre, Person, StreamingService
 from reviews.models import Review
-from reviews.workflow import review_create
+from reviews.roles import EDITORS, WRITERS, sync_groups
+from reviews.workflow import (
+    review_create,
+    review_send_back,
+    review_submit,
+    review_unpublish,
+)
 
 _counter = itertools.count(1)
 
@@ -62,6 +68,53 @@ def make_user(username=None, *, staff=False, superuser=False, **overrides):
         is_superuser=superuser,
         **overrides,
     )
+
+
+def make_writer(username=None, **overrides):
+    """A staff member in the Writers group (reviews/migrations/0006_roles.py)."""
+    return _in_group(make_user(username, staff=True, **overrides), WRITERS)
+
+
+def make_editor(username=None, **overrides):
+    """A staff member in the Editors group."""
+    return _in_group(make_user(username, staff=True, **overrides), EDITORS)
+
+
+def _in_group(user, name):
+    from django.contrib.auth.models import Group
+
+    if not Group.objects.filter(name=name).exists():
+        # A transactional test (the browser tests) flushed what the migration made.
+        from importlib import import_module
+        from types import SimpleNamespace
+
+        from django.apps import apps
+        from django.db import connection
+
+        roles = import_module("reviews.migrations.0006_roles").ROLES
+        sync_groups(apps, SimpleNamespace(connection=connection), roles)
+    user.groups.add(Group.objects.get(name=name))
+    return user
+
+
+def make_review_in(state, film=None, **overrides):
+    """A review in ``state`` (a ``Review.State`` value), brought there through the workflow:
+    scheduled three days ahead, published a day ago."""
+    State = Review.State
+    state = State(state)
+    if state in (State.SCHEDULED, State.PUBLISHED, State.UNPUBLISHED):
+        days = 3 if state == State.SCHEDULED else -1
+        overrides.setdefault("published_at", timezone.now() + timedelta(days=days))
+        review = make_review(film, **overrides)
+    else:
+        review = make_review(film, published=False, **overrides)
+    if state in (State.IN_REVIEW, State.SENT_BACK):
+        review_submit(review=review)
+    if state == State.SENT_BACK:
+        review_send_back(review=review, note="Tighten the second half.")
+    if state == State.UNPUBLISHED:
+        review_unpublish(review=review)
+    return review
 
 
 def make_review(film=None, *, published=True, keywords=(), **overrides):

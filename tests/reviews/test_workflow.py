@@ -224,8 +224,9 @@ def test_a_bulk_change_takes_the_same_queries_for_any_number_of_reviews(n):
 
     assert len(changed) == n
     statements = [q["sql"].split()[0] for q in queries]
-    # The savepoint pair is the atomic block, nested in the test's transaction.
-    assert statements == ["SAVEPOINT", "SELECT", "UPDATE", "RELEASE"]
+    # The savepoint pair is the atomic block, nested in the test's transaction; the INSERT
+    # records every review's transition.
+    assert statements == ["SAVEPOINT", "SELECT", "UPDATE", "INSERT", "RELEASE"]
 
 
 # The change form goes through the workflow

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reviews', '0004_migrate_slugs'),
+        ('reviews', '0006_roles'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
