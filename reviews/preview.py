@@ -5,8 +5,8 @@ holding a live preview link an editor shared (``/preview/<token>/``). Everyone e
 404 readers get. A preview is never cached or indexed, and a shared link's address is not
 passed on as a referrer.
 
-Editors are superusers and holders of ``reviews.publish_review`` (the Editors group); that
-one check is ``is_editor()``.
+Editors are superusers and holders of ``reviews.publish_review`` (the Editors group), as
+reviews.workflow's ``user_is_editor()`` says; previews also ask for a staff account.
 """
 
 import secrets
@@ -22,35 +22,34 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from reviews.models import PreviewLink, Review
+from reviews.workflow import user_is_editor, user_is_writer_of
 
 type User = AbstractBaseUser | AnonymousUser
 
-PUBLISH_PERMISSION = "reviews.publish_review"
-
 
 def is_editor(user: User) -> bool:
-    """Editors and superusers: they preview every review and share preview links."""
-    return (
-        user.is_active
-        and user.is_staff
-        and (user.is_superuser or user.has_perm(PUBLISH_PERMISSION))
-    )
+    """Editors and superusers, with a staff account: they preview every review and share
+    preview links. reviews.workflow decides who is an editor."""
+    return user.is_staff and user_is_editor(user)
 
 
 def can_preview(user: User, review: Review) -> bool:
     """May ``user`` read ``review`` before it is public? Its writer and editors may."""
-    if not (user.is_authenticated and user.is_active and user.is_staff):
+    if not (user.is_authenticated and user.is_staff):
         return False
-    return review.author_id == user.pk or is_editor(user)
+    return is_editor(user) or user_is_writer_of(review, user)
 
 
 def previewable_by(user: User) -> QuerySet[Review]:
     """The reviews ``user`` may preview, as ``can_preview()`` decides, as a QuerySet."""
-    if not (user.is_authenticated and user.is_active and user.is_staff):
+    if not (user.is_authenticated and user.is_staff):
         return Review.objects.none()
     if is_editor(user):
         return Review.objects.all()
-    return Review.objects.filter(author_id=user.pk)
+    # A writer previews the reviews they are the writer of, as the workflow defines one.
+    if user_is_writer_of(Review(author_id=user.pk), user):
+        return Review.objects.filter(author_id=user.pk)
+    return Review.objects.none()
 
 
 @dataclass(frozen=True)
@@ -63,13 +62,12 @@ class Preview:
 
 
 def preview_of(review: Review, *, link: PreviewLink | None = None) -> Preview:
-    if review.status == Review.Status.PUBLISHED and review.published_at > timezone.now():
-        return Preview("Scheduled", goes_live=review.published_at, link_expires=_expiry(link))
-    return Preview(review.get_status_display(), link_expires=_expiry(link))
-
-
-def _expiry(link: PreviewLink | None) -> datetime | None:
-    return link.expires_at if link else None
+    state = review.state
+    return Preview(
+        state.label,
+        goes_live=review.published_at if state == Review.State.SCHEDULED else None,
+        link_expires=link.expires_at if link else None,
+    )
 
 
 def mark_private(response: HttpResponse, *, shared_link: bool = False) -> HttpResponse:

@@ -6,8 +6,6 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.contrib.auth.models import Permission
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test import Client
@@ -17,8 +15,14 @@ from django.utils import timezone
 
 from reviews.models import PreviewLink, Review
 from reviews.preview import can_preview, preview_link_create, preview_link_revoke
-from reviews.workflow import review_return_to_draft
-from tests.factories import make_film, make_review, make_user
+from tests.factories import (
+    make_editor,
+    make_film,
+    make_review,
+    make_review_in,
+    make_user,
+    make_writer,
+)
 from tests.query_counting import count_queries
 from tests.test_settings import load_settings, settings_value
 
@@ -30,48 +34,15 @@ NOINDEX = '<meta name="robots" content="noindex">'
 
 # --- People and states ------------------------------------------------------------------------
 
-
-def make_editor(username=None):
-    """A staff user holding reviews.publish_review: what the Editors group gives."""
-    editor = make_user(username, staff=True)
-    editor.user_permissions.add(publish_permission())
-    return editor
-
-
-def publish_permission():
-    # The states work declares it in Review.Meta.permissions; until then, the row is made here.
-    permission, _ = Permission.objects.get_or_create(
-        codename="publish_review",
-        content_type=ContentType.objects.get_for_model(Review),
-        defaults={"name": "Can publish, schedule and unpublish reviews"},
-    )
-    return permission
-
-
-def make_writer(username):
-    """A staff user who writes reviews: may change reviews, may not publish them."""
-    writer = make_user(username, staff=True)
-    writer.user_permissions.add(
-        *Permission.objects.filter(codename__in=["add_review", "change_review", "view_review"])
-    )
-    return writer
+# Every state readers cannot see: Review.State but published (tests.factories.make_review_in
+# brings a review there through the workflow).
+NON_PUBLIC_STATES = [state for state in Review.State if state != Review.State.PUBLISHED]
 
 
 def in_state(state, **overrides):
-    """A review in one of the states readers cannot see."""
-    now = timezone.now()
-    if state == "draft":
-        return make_review(published=False, **overrides)
-    if state == "scheduled":
-        return make_review(
-            status=Review.Status.PUBLISHED, published_at=now + timedelta(days=3), **overrides
-        )
-    if state == "unpublished":  # was live, taken off the site
-        return review_return_to_draft(review=make_review(**overrides))
-    raise ValueError(state)
+    return make_review_in(state, **overrides)
 
 
-NON_PUBLIC_STATES = ["draft", "scheduled", "unpublished"]
 VIEWERS = {
     "anonymous": False,
     "another writer": False,
@@ -144,11 +115,11 @@ def test_a_live_review_is_the_public_page_for_everyone(viewer):
 
 def test_an_inactive_or_non_staff_editor_sees_no_preview():
     review = in_state("draft")
-    inactive = make_editor("gone")
+    inactive, not_staff = make_editor("gone"), make_editor("reader")
     inactive.is_active = False
     inactive.save()
-    not_staff = make_user("reader")
-    not_staff.user_permissions.add(publish_permission())
+    not_staff.is_staff = False
+    not_staff.save()
 
     for user in (inactive, not_staff):
         client = Client()
@@ -170,9 +141,12 @@ def test_a_writer_who_lost_staff_status_no_longer_sees_their_draft():
     assert client.get(review.get_absolute_url()).status_code == 404
 
 
-def test_the_banner_says_the_state(admin_client):
-    assert "State: Draft." in admin_client.get(in_state("draft").get_absolute_url()).text
-    assert "State: Draft." in admin_client.get(in_state("unpublished").get_absolute_url()).text
+@pytest.mark.parametrize("state", NON_PUBLIC_STATES)
+def test_the_banner_says_the_state(admin_client, state):
+    html = admin_client.get(in_state(state).get_absolute_url()).text
+
+    assert f"State: {Review.State(state).label}." in html
+    assert ("Goes live on" in html) == (state == Review.State.SCHEDULED)
 
 
 def test_a_scheduled_preview_says_when_it_goes_live_in_the_sites_time_zone(admin_client, settings):
