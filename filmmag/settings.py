@@ -308,3 +308,13 @@ COUNTRIES_OVERRIDE = {
 
 # The region readers see first under "Where to watch", and the one imported availability gets.
 FILMMAG_DEFAULT_REGION = os.environ.get("DJANGO_DEFAULT_REGION", "US").upper()
+
+# How long a shared preview link works, in days: the default and the most an editor may choose.
+try:
+    FILMMAG_PREVIEW_LINK_DAYS = int(os.environ.get("DJANGO_PREVIEW_LINK_DAYS", "7"))
+except ValueError:
+    FILMMAG_PREVIEW_LINK_DAYS = 0
+if FILMMAG_PREVIEW_LINK_DAYS < 1:
+    raise ImproperlyConfigured(
+        "DJANGO_PREVIEW_LINK_DAYS must be a whole number of days, at least 1."
+    )

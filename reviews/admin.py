@@ -15,6 +15,7 @@ from taggit.managers import TaggableManager
 
 from films.forms import KeywordsField, OptimisticLockingForm
 from reviews.admin_import import import_document_view
+from reviews.admin_preview import ReviewPreviewAdminMixin
 from reviews.models import STATE_FIELDS, Review, ReviewTransition
 from reviews.workflow import (
     KEEP,
@@ -202,7 +203,7 @@ class ReviewAdminForm(OptimisticLockingForm):
 
 
 @admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(ReviewPreviewAdminMixin, admin.ModelAdmin):
     formfield_overrides = {TaggableManager: {"form_class": KeywordsField}}
     form = ReviewAdminForm
     list_display = [

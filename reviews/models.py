@@ -420,3 +420,58 @@ class ReviewTransition(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()}: {self.review_id} by {self.by_id or 'the system'}"
+
+
+class PreviewLinkQuerySet(models.QuerySet):
+    def live(self):
+        """Links that still open their review: not revoked, not expired."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class PreviewLink(models.Model):
+    """A link an editor shares with someone outside the admin, to read a review before it is
+    public. Made and revoked in reviews.preview."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="preview_links")
+    # Stored as issued, not hashed: it only grants reading a review kept in the same database,
+    # and editors need to copy a live link again from the admin.
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField("expires")
+    revoked_at = models.DateTimeField("revoked", null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
+    objects = PreviewLinkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")),
+                name="previewlink_expires_after_creation",
+                violation_error_message="A preview link must expire after it is made.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Preview link {self.token[:8]}…"
+
+    def get_absolute_url(self):
+        return reverse("reviews:preview_link_detail", kwargs={"token": self.token})
+
+    def is_live(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()

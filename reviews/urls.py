@@ -11,5 +11,11 @@ urlpatterns = [
     path("reviews/", views.ReviewListView.as_view(), name="review_list"),
     path("reviews/feed/", LatestReviewsFeed(), name="review_feed"),
     path("reviews/<anyslug:slug>/", views.ReviewDetailView.as_view(), name="review_detail"),
+    # A shared preview link: the token is secrets.token_urlsafe()'s alphabet, that of <slug:>.
+    path(
+        "preview/<slug:token>/",
+        views.PreviewLinkDetailView.as_view(),
+        name="preview_link_detail",
+    ),
     path("tags/<anyslug:slug>/", views.TagDetailView.as_view(), name="tag_detail"),
 ]

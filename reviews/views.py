@@ -1,6 +1,7 @@
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Exists, OuterRef
-from django.shortcuts import get_object_or_404
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.generic import DetailView, ListView
 from taggit.models import Tag, TaggedItem
@@ -8,7 +9,8 @@ from taggit.models import Tag, TaggedItem
 from films.models import Film, Genre, StreamingService
 from films.pagination import LenientPaginationMixin
 from films.slugs import SlugRedirectMixin
-from reviews.models import Review
+from reviews.models import PreviewLink, Review
+from reviews.preview import Preview, mark_private, preview_of, previewable_by
 
 
 class HomeView(ListView):
@@ -41,15 +43,15 @@ class ReviewListView(LenientPaginationMixin, ListView):
         return Review.objects.published().for_listing()
 
 
-class ReviewDetailView(SlugRedirectMixin, DetailView):
+class ReviewPageMixin:
+    """The review's page as readers see it. A preview (``self.preview`` set) carries a banner
+    and is never cached or indexed."""
+
+    model = Review
     context_object_name = "review"
-    slug_model = Review
-
-    def redirect_queryset(self):
-        return Review.objects.published()
-
-    def get_queryset(self):
-        return Review.objects.published().for_detail()
+    template_name = "reviews/review_detail.html"
+    preview: Preview | None = None
+    shared_link = False
 
     def get_context_data(self, **kwargs):
         review, film = self.object, self.object.film
@@ -59,7 +61,6 @@ class ReviewDetailView(SlugRedirectMixin, DetailView):
             "@type": "Review",
             "name": review.headline,
             "author": {"@type": "Person", "name": review.displayed_byline},
-            "datePublished": review.published_at.isoformat(timespec="seconds"),
             "publisher": {"@type": "Organization", "name": "filmmag"},
             "url": self.request.build_absolute_uri(review.get_absolute_url()),
             "itemReviewed": {
@@ -70,6 +71,8 @@ class ReviewDetailView(SlugRedirectMixin, DetailView):
                 "url": self.request.build_absolute_uri(film.get_absolute_url()),
             },
         }
+        if review.published_at is not None:  # a draft in preview may have no time yet
+            structured["datePublished"] = review.published_at.isoformat(timespec="seconds")
         if review.rating is not None:
             structured["reviewRating"] = {
                 "@type": "Rating",
@@ -77,7 +80,61 @@ class ReviewDetailView(SlugRedirectMixin, DetailView):
                 "bestRating": "5",
                 "worstRating": "0.5",
             }
-        return super().get_context_data(structured_data=structured, **kwargs)
+        return super().get_context_data(structured_data=structured, preview=self.preview, **kwargs)
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        if self.preview is not None:
+            mark_private(response, shared_link=self.shared_link)
+        return response
+
+
+class ReviewDetailView(ReviewPageMixin, SlugRedirectMixin, DetailView):
+    """A published review; to its writer and to editors, logged in, any review as a preview."""
+
+    slug_model = Review
+
+    def redirect_queryset(self):
+        return Review.objects.published() | previewable_by(self.request.user)
+
+    def get_queryset(self):
+        return Review.objects.published().for_detail()
+
+    def get_object(self, queryset=None):
+        try:
+            return super().get_object(queryset)
+        except Http404:
+            # Only a request for a review that is not public asks who is logged in: a public
+            # page stays the same for everyone.
+            slug = self.kwargs["slug"]
+            review = previewable_by(self.request.user).for_detail().filter(slug=slug).first()
+            if review is None:
+                raise
+            self.preview = preview_of(review)
+            return review
+
+
+class PreviewLinkDetailView(ReviewPageMixin, DetailView):
+    """A review opened with a shared preview link: the preview while the link is live, the
+    public page once the review is, and a page saying so when the link expired or was revoked."""
+
+    shared_link = True
+
+    def get(self, request, *args, **kwargs):
+        link = PreviewLink.objects.filter(token=kwargs["token"]).first()
+        if link is None:
+            raise Http404("No such preview link.")
+        if not link.is_live():
+            response = render(request, "reviews/preview_link_gone.html", {"link": link}, status=410)
+            return mark_private(response, shared_link=True)
+        public = Review.objects.published().filter(pk=OuterRef("pk"))
+        self.object = get_object_or_404(
+            Review.objects.for_detail().annotate(public=Exists(public)), pk=link.review_id
+        )
+        if self.object.public:
+            return mark_private(redirect(self.object), shared_link=True)
+        self.preview = preview_of(self.object, link=link)
+        return self.render_to_response(self.get_context_data(object=self.object))
 
 
 class TagDetailView(SlugRedirectMixin, LenientPaginationMixin, ListView):

@@ -20,6 +20,7 @@ from urllib.parse import quote, quote_from_bytes
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
@@ -35,6 +36,7 @@ from films.filters import DECADES, Reviewed, Sort
 from films.models import Availability, Credit, Film, Genre, Person, StreamingService
 from reviews.models import Review
 from reviews.parser import DocumentError, parse_document
+from reviews.preview import preview_link_create
 from reviews.services import ReviewImportError, review_import_file
 from tests.admin_helpers import editor_client
 from tests.factories import make_film, make_review
@@ -197,6 +199,13 @@ def test_film_list_query_parameters(client):
     check()
 
 
+def preview_link():
+    """A live preview link to a draft: the page a contributor opens."""
+    editor = get_user_model().objects.create_superuser("fuzz-editor")
+    draft = make_review(Film.objects.first(), published=False, keywords=["draft only"])
+    return preview_link_create(review=draft, by=editor)
+
+
 def other_pages(film, review):
     """{URL name: a page of that kind}: every public page outside the film list family."""
     return {
@@ -204,6 +213,7 @@ def other_pages(film, review):
         "reviews:review_list": reverse("reviews:review_list"),
         "reviews:review_feed": reverse("reviews:review_feed"),
         "reviews:review_detail": review.get_absolute_url(),
+        "reviews:preview_link_detail": preview_link().get_absolute_url(),
         "reviews:tag_detail": reverse(
             "reviews:tag_detail", kwargs={"slug": review.keywords.first().slug}
         ),
@@ -257,9 +267,10 @@ def test_path_segments(client):
     valid = [
         slug for model in routes.values() for slug in model.objects.values_list("slug", flat=True)
     ]
+    valid.append(preview_link().token)
 
     @given(
-        prefix=st.sampled_from([*routes, "/", "/films/x/", "/sitemap.xml/"]),
+        prefix=st.sampled_from([*routes, "/preview/", "/", "/films/x/", "/sitemap.xml/"]),
         segment=segments(valid),
         ending=st.sampled_from(["/", "", "//", "/extra/", "?page=2"]),
     )

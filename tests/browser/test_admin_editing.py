@@ -222,12 +222,17 @@ def test_only_live_reviews_have_a_view_on_site_link(editor):
         page.goto(f"/admin/reviews/review/{review.pk}/change/")
         expect(page.locator("#id_headline")).to_have_value(review.headline)
         expect(page.get_by_role("link", name="History")).to_be_visible()
-        expect(page.get_by_role("link", name="View on site")).to_have_count(0)
+        expect(page.get_by_role("link", name="View on site", exact=True)).to_have_count(0)
+        # Its writer and editors preview it there instead (tests/browser/test_preview.py).
+        expect(page.get_by_role("link", name="Preview on site", exact=True)).to_have_attribute(
+            "href", review.get_absolute_url()
+        )
 
     page.goto(f"/admin/reviews/review/{live.pk}/change/")
-    expect(page.get_by_role("link", name="View on site")).to_have_attribute(
+    expect(page.get_by_role("link", name="View on site", exact=True)).to_have_attribute(
         "href", live.get_absolute_url()
     )
+    expect(page.get_by_role("link", name="Preview on site", exact=True)).to_have_count(0)
 
 
 # --- 3. two editors, one review ------------------------------------------------------------

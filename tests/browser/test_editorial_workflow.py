@@ -47,6 +47,12 @@ def test_a_review_goes_from_the_writer_to_the_editor_and_back_and_is_scheduled(
     expect(editor.locator(".workflow-time-zone")).to_contain_text("UTC")
     waiting = editor.get_by_role("region", name="Waiting for review")
     waiting.get_by_role("link", name="Love and war in one breathless take").click()
+    # It previews the review first: the page readers will see, under the preview banner.
+    editor.get_by_role("link", name="Preview on site", exact=True).click()
+    banner = editor.get_by_role("complementary", name="Preview")
+    expect(banner).to_contain_text("Preview — not published. State: In review.")
+    expect(editor.get_by_text("Urusevsky's camera runs with her grief.")).to_be_visible()
+    editor.go_back()
     expect(editor.locator('button[name="_workflow"]')).to_have_text(
         ["Send back to the writer", "Schedule", "Publish now", "Return to draft"]
     )
