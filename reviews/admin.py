@@ -5,6 +5,7 @@ from django.utils import timezone
 from taggit.managers import TaggableManager
 
 from films.forms import KeywordsField, OptimisticLockingForm
+from reviews.admin_history import ReviewHistoryMixin
 from reviews.admin_import import import_document_view
 from reviews.models import STATE_FIELDS, Review
 from reviews.workflow import (
@@ -49,7 +50,7 @@ class ReviewAdminForm(OptimisticLockingForm):
 
 
 @admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(ReviewHistoryMixin, admin.ModelAdmin):
     formfield_overrides = {TaggableManager: {"form_class": KeywordsField}}
     form = ReviewAdminForm
     list_display = [

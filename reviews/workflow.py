@@ -16,12 +16,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Final
 
+import reversion
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from films.cache import catalogue_changed
+from films.models import REVISION_PREFETCH
 from reviews.models import STATE_FIELDS, Review, allow_state_writes
 
 logger = logging.getLogger(__name__)
@@ -48,6 +50,7 @@ def review_create(*, review: Review, by: Editor = None) -> Review:
     _default_publication_time(review, timezone.now())
     with transaction.atomic(), allow_state_writes():
         review.save()
+        _keep_revisions([review], by, "Created.")
         # A new draft changes nothing readers see: no new catalogue version, no log line.
         draft = review.is_draft_without_time()
         _log(
@@ -72,6 +75,7 @@ def reviews_create(*, reviews: Iterable[Review], by: Editor = None) -> list[Revi
         _default_publication_time(review, now)
     with transaction.atomic(), allow_state_writes():
         created = Review.objects.bulk_create(reviews)
+        _keep_revisions(created, by, "Created.")
         _log("created", created, by)
         _visibility_changed()
     return created
@@ -162,6 +166,11 @@ def reviews_transition(
         if changed:
             with allow_state_writes():
                 Review.objects.bulk_update(changed, [*STATE_FIELDS, "version", "updated_at"])
+            _keep_revisions(
+                Review.objects.filter(pk__in=[review.pk for review in changed]),
+                by,
+                f"Status: {Review.Status(status).label}.",
+            )
             _log(status, changed, by)
             _visibility_changed()
     return changed
@@ -170,6 +179,23 @@ def reviews_transition(
 def _default_publication_time(review: Review, now: datetime) -> None:
     if review.status == Review.Status.PUBLISHED and review.published_at is None:
         review.published_at = now
+
+
+def _keep_revisions(reviews: Iterable[Review], by: Editor, comment: str) -> None:
+    """A revision of each of ``reviews`` (loaded in full: the history shows every field). Within
+    an enclosing revision block, such as the admin's, they join its revision and its comment;
+    writes the block makes afterwards (the change form's text, keywords) replace these versions.
+    Needed because the state is written with UPDATEs, which django-reversion does not see."""
+    with reversion.create_revision():
+        if by is not None:
+            reversion.set_user(by)
+        if not reversion.get_comment():
+            reversion.set_comment(comment)
+        # The keyword links the versions follow, in one query for all.
+        reviews = list(reviews)
+        prefetch_related_objects(reviews, *REVISION_PREFETCH)
+        for review in reviews:
+            reversion.add_to_revision(review)
 
 
 def _visibility_changed() -> None:
