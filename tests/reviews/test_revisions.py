@@ -691,6 +691,36 @@ def test_an_unknown_review_or_revision_is_a_404(editor):
     )
 
 
+# Under the Content Security Policy
+
+
+def test_history_pages_have_no_inline_scripts_or_styles(editor):
+    review = make_review()
+    edited(editor, review, critique="Changed.")
+    film = make_film(directors=["Alfred Hitchcock"])
+    editor.post(
+        reverse("admin:films_film_change", args=[film.pk]),
+        {
+            **film_form_data(title=film.title, slug=film.slug, release_date="", year="1957"),
+            "loaded_version": film.version,
+        },
+    )
+    urls = [
+        history_url(review),
+        diff_url(review, versions(review)[0]),
+        reverse("admin:films_film_history", args=[film.pk]),
+        reverse("admin:films_film_revision", args=[film.pk, versions(film)[0].pk]),
+        reverse("admin:films_film_recoverlist"),
+    ]
+    for url in urls:
+        response = editor.get(url)
+        assert response.status_code == 200, url
+        html = response.text
+        scripts = re.findall(r"<script\b[^>]*>", html)
+        assert [s for s in scripts if "src=" not in s and "application/json" not in s] == [], url
+        assert "<style" not in html and ' style="' not in html, url
+
+
 # The demo magazine
 
 
