@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "filmmag.limits.RequestLimitsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -191,11 +192,30 @@ STORAGES = {
     },
 }
 
-# Uploads: a review document is at most 1 MB; posters a few MB.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Uploads. An image (a poster) may be at most DJANGO_MAX_IMAGE_MB and DJANGO_MAX_IMAGE_MEGAPIXELS;
+# films/images.py checks every upload against these and Pillow's bomb limit is set to the same.
+FILMMAG_MAX_IMAGE_BYTES = int(float(os.environ.get("DJANGO_MAX_IMAGE_MB", "10")) * 1_000_000)
+FILMMAG_MAX_IMAGE_PIXELS = int(
+    float(os.environ.get("DJANGO_MAX_IMAGE_MEGAPIXELS", "40")) * 1_000_000
+)
+# A whole request body (DJANGO_MAX_REQUEST_MB) is refused with a 413 page before it is read.
+# Generous beside the image limit, so an oversized poster still reaches the form and gets a
+# field error with its size; a proxy in front should allow the same (nginx client_max_body_size).
+FILMMAG_MAX_REQUEST_BYTES = int(float(os.environ.get("DJANGO_MAX_REQUEST_MB", "64")) * 1_000_000)
+if FILMMAG_MAX_REQUEST_BYTES < 2 * FILMMAG_MAX_IMAGE_BYTES:
+    raise ImproperlyConfigured(
+        "DJANGO_MAX_REQUEST_MB must be at least twice DJANGO_MAX_IMAGE_MB, so an image just "
+        "over its limit gets a form error rather than a refused request."
+    )
+# Form text (not files): the largest is a 1 MB review document, pasted, carried between the
+# import steps in base64, or percent-encoded in a plain form (3 bytes for each byte of UTF-8).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5_000_000
 # A film's change form has seven fields per credit row: room for casts of hundreds.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+# Uploads over this go to a temporary file instead of memory: a review document stays in
+# memory, a large poster streams to disk.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_500_000
 
 # Development prints email to the console; production sends it by SMTP (localhost:25 unless
 # DJANGO_EMAIL_BACKEND names another backend).

@@ -9,6 +9,7 @@ class FilmsConfig(AppConfig):
     def ready(self):
         from films import slugs
         from films.cache import catalogue_changed
+        from films.images import configure_pillow
         from films.models import Availability, Credit, Film, Genre, Person, StreamingService
 
         slugs.register(Film, kind="film", source=lambda film: film.title)
@@ -20,3 +21,4 @@ class FilmsConfig(AppConfig):
             post_save.connect(catalogue_changed, sender=model, dispatch_uid=f"catalogue-{model}")
             post_delete.connect(catalogue_changed, sender=model, dispatch_uid=f"catalogue-{model}")
         m2m_changed.connect(catalogue_changed, sender=Film.genres.through, dispatch_uid="genres")
+        configure_pillow()

@@ -11,8 +11,20 @@ from django_countries.fields import CountryField
 from taggit.managers import TaggableManager
 from taggit.models import TaggedItem
 
+from films.images import ImageUploadField
+
 FIRST_FILM_YEAR = 1870
 LAST_PLAUSIBLE_YEAR = 2100
+
+
+def slug_field(*, max_length: int, source: str = "name") -> models.SlugField:
+    """A page's slug; films/slugs.py fills it from the name when left empty."""
+    return models.SlugField(
+        max_length=max_length,
+        unique=True,
+        blank=True,
+        help_text=f"Part of the page's address. Leave empty to make one from the {source}.",
+    )
 
 
 def default_region() -> str:
@@ -21,12 +33,7 @@ def default_region() -> str:
 
 class Genre(models.Model):
     name = models.CharField(max_length=200, unique=True)
-    slug = models.SlugField(
-        max_length=100,
-        unique=True,
-        blank=True,
-        help_text="Part of the page's address. Leave empty to make one from the name.",
-    )
+    slug = slug_field(max_length=100)
 
     class Meta:
         ordering = ["name"]
@@ -51,12 +58,7 @@ class Person(models.Model):
     name = models.CharField(
         max_length=200, help_text="As credited in English, e.g. “Mikhail Kalatozov”."
     )
-    slug = models.SlugField(
-        max_length=200,
-        unique=True,
-        blank=True,
-        help_text="Part of the page's address. Leave empty to make one from the name.",
-    )
+    slug = slug_field(max_length=200)
     original_name = models.CharField(
         max_length=200, blank=True, help_text="In the original script, e.g. “Михаил Калатозов”."
     )
@@ -89,12 +91,7 @@ class Person(models.Model):
 
 class StreamingService(models.Model):
     name = models.CharField(max_length=200, unique=True)
-    slug = models.SlugField(
-        max_length=100,
-        unique=True,
-        blank=True,
-        help_text="Part of the page's address. Leave empty to make one from the name.",
-    )
+    slug = slug_field(max_length=100)
     website = models.URLField(blank=True)
 
     class Meta:
@@ -155,12 +152,7 @@ class FilmQuerySet(models.QuerySet):
 
 class Film(models.Model):
     title = models.CharField(max_length=200, help_text="The English release title.")
-    slug = models.SlugField(
-        max_length=220,
-        unique=True,
-        blank=True,
-        help_text="Part of the page's address. Leave empty to make one from the title.",
-    )
+    slug = slug_field(max_length=220, source="title")
     original_title = models.CharField(
         max_length=200, blank=True, help_text="In the original language and script, if different."
     )
@@ -178,7 +170,7 @@ class Film(models.Model):
     countries = CountryField(multiple=True, blank=True, help_text="Production countries.")
     original_language = models.CharField(max_length=60, blank=True)
     logline = models.TextField(blank=True, help_text="One sentence shown on film cards.")
-    poster = models.ImageField(upload_to="posters/%Y/", blank=True)
+    poster = ImageUploadField(upload_to="posters/%Y/", blank=True)
     genres = models.ManyToManyField(Genre, related_name="films", blank=True)
     tags = TaggableManager(blank=True, help_text="Comma-separated keywords.")
     # taggit's rows linking the film to its tags, for its revisions (no column, no migration).

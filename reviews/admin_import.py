@@ -17,7 +17,13 @@ from django.urls import reverse
 
 from films.models import Availability
 from reviews.models import Review
-from reviews.parser import MAX_DOCUMENT_BYTES, DocumentError, ParsedDocument, parse_document
+from reviews.parser import (
+    MAX_DOCUMENT_BYTES,
+    DocumentError,
+    ParsedDocument,
+    parse_document,
+    read_document,
+)
 from reviews.services import ReviewImportError, region_clean, review_import
 
 TEMPLATE = "admin/reviews/review/import_document.html"
@@ -62,12 +68,18 @@ class DocumentForm(forms.Form):
         if upload and text.strip():
             raise ValidationError("Upload a file or paste the text, not both.", code="both")
         if upload:
+            # Django counted the size while storing the upload (in memory up to
+            # FILE_UPLOAD_MAX_MEMORY_SIZE, beyond that in a temporary file), so refuse unread.
             if upload.size > MAX_DOCUMENT_BYTES:
                 raise ValidationError(
                     f"“{upload.name}” is {upload.size:,} bytes; the limit is {LIMIT_TEXT}.",
                     code="too_big",
                 )
-            self.raw, self.filename = upload.read(), upload.name
+            try:
+                self.raw = read_document(upload, filename=upload.name)
+            except DocumentError as exc:
+                raise ValidationError(str(exc), code="too_big") from None
+            self.filename = upload.name
         elif text.strip():
             self.raw, self.filename = text.encode("utf-8"), ""
         else:

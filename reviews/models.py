@@ -13,7 +13,7 @@ from django.utils import timezone
 from taggit.managers import TaggableManager
 from taggit.models import TaggedItem
 
-from films.models import Film, revision_tagged_items
+from films.models import Film, revision_tagged_items, slug_field
 
 # One decimal place, as the column stores them ("4.0", not "4"), so a saved rating matches
 # its choice when a form shows it again.
@@ -95,12 +95,7 @@ class Review(models.Model):
 
     film = models.ForeignKey(Film, on_delete=models.PROTECT, related_name="reviews")
     headline = models.CharField(max_length=200)
-    slug = models.SlugField(
-        max_length=220,
-        unique=True,
-        blank=True,
-        help_text="Part of the page's address. Leave empty to make one from the headline.",
-    )
+    slug = slug_field(max_length=220, source="headline")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -17,6 +17,10 @@ import unicodedata
 from dataclasses import dataclass, field
 
 MAX_DOCUMENT_BYTES = 1_000_000
+# A review's keywords become public tags: a few dozen at most, each within django-taggit's
+# Tag.name (100 characters).
+MAX_KEYWORDS = 50
+MAX_KEYWORD_LENGTH = 100
 
 
 class DocumentError(ValueError):
@@ -70,6 +74,28 @@ def parse_document(data: bytes | str, *, filename: str = "") -> ParsedDocument:
     subject = _subject(filename)
     text = _decode(data, subject)
     return _parse_text(text, subject)
+
+
+def read_document(stream, *, filename: str = "") -> bytes:
+    """Read a document from a binary stream, refusing one over ``MAX_DOCUMENT_BYTES``.
+
+    Reads at most one byte past the limit, whatever the stream: a file, an upload, a pipe,
+    standard input, or a device such as /dev/zero that never ends.
+    """
+    chunks: list[bytes] = []
+    wanted = MAX_DOCUMENT_BYTES + 1
+    while wanted > 0:
+        chunk = stream.read(min(wanted, 1 << 16))  # a pipe may return less than asked for
+        if not chunk:
+            break
+        chunks.append(chunk)
+        wanted -= len(chunk)
+    if wanted <= 0:
+        raise DocumentError(
+            f"{_subject(filename)} is larger than {MAX_DOCUMENT_BYTES / 1_000_000:g} MB, the "
+            "limit for a review document."
+        )
+    return b"".join(chunks)
 
 
 # --- Decoding ---------------------------------------------------------------------------------
@@ -329,7 +355,7 @@ def _parse_text(text: str, subject: str) -> ParsedDocument:
             "and “Conclusion” on lines of their own, each followed by its text."
         )
 
-    keywords = _take_keywords(sections, keyword_lines, title, warnings)
+    keywords = _take_keywords(sections, keyword_lines, title, subject, warnings)
 
     for key, name in _SECTION_NAMES.items():
         if key not in sections.paragraphs:
@@ -634,13 +660,25 @@ def _split_keywords(line: str) -> list[str]:
     return _dedupe([part for part in parts if part])
 
 
+# An HTML tag, comment or character reference: never part of a keyword.
+_MARKUP_RE = re.compile(
+    r"</?[A-Za-z][\w:-]*(?=[\s/>]|$)|<!--|&(?:#\d+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);"
+)
+_TAG_RE = re.compile(r"<!--|-->|</?[A-Za-z][^<>]*>")  # each match ends before the next "<"
+
+
 def _looks_like_keywords(line: str, title: str) -> bool:
-    """Tell a keyword line from a closing sentence that happens to contain commas."""
-    body = _collapse(line)
-    if len(body) > 2000 or body.endswith(("!", "?", ":", "…", "”", '"')):
+    """Tell a keyword line from a closing sentence that happens to contain commas.
+
+    Judges the shape only: a list of short items without sentence words. How many items
+    there are, how long each is and whether they hold markup are rules for a keyword line,
+    checked once it is taken as one, so a line that breaks them is reported, not kept as text.
+    """
+    body = _collapse(_TAG_RE.sub(", <>,", line))  # a tag is an item of its own, not prose
+    if body.endswith(("!", "?", ":", "…", "”", '"')):
         return False
     body = body.rstrip(".")
-    if re.search(r"[^\W\d_]{2,}[.!?]\s+\S", body):  # more than one sentence
+    if re.search(r"(?<=[^\W\d_]{2})[.!?]\s+\S", body):  # more than one sentence
         return False
     items = [item.strip() for item in re.split(r"[,;]", body)]
     items = [item for item in items if item]
@@ -658,14 +696,37 @@ def _looks_like_keywords(line: str, title: str) -> bool:
 
 
 def _take_keywords(
-    sections: _Sections, keyword_lines: list[str], title: str, warnings: list[str]
+    sections: _Sections,
+    keyword_lines: list[str],
+    title: str,
+    subject: str,
+    warnings: list[str],
 ) -> list[str]:
     """Use the labelled keyword lines, or else take an unlabelled one off the end."""
     if not keyword_lines and sections.last:
         paragraphs = sections.paragraphs[sections.last]
         if _looks_like_keywords(paragraphs[-1], title):
             keyword_lines.append(paragraphs.pop())
+    for line in keyword_lines:
+        if markup := _MARKUP_RE.search(line):
+            raise DocumentError(
+                f"{subject} has HTML markup (“{_excerpt(line[markup.start() :], 30)}”) in its "
+                "keyword line. Keywords are plain text separated by commas: remove the markup "
+                "and import it again."
+            )
     keywords = _dedupe([kw for line in keyword_lines for kw in _split_keywords(line)])
+    if len(keywords) > MAX_KEYWORDS:
+        raise DocumentError(
+            f"{subject} has {len(keywords):,} keywords; a review may have at most "
+            f"{MAX_KEYWORDS}. Keep the ones that matter most and import it again."
+        )
+    for keyword in keywords:
+        if len(keyword) > MAX_KEYWORD_LENGTH:
+            raise DocumentError(
+                f"{subject} has a keyword of {len(keyword):,} characters "
+                f"(“{_excerpt(keyword, 40)}”); a keyword may have at most "
+                f"{MAX_KEYWORD_LENGTH}. Shorten it and import it again."
+            )
     if not keywords:
         warnings.append("No keyword line found at the end of the document.")
     return keywords

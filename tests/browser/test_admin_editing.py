@@ -285,7 +285,9 @@ def test_a_poster_that_is_not_an_image_is_refused_with_a_form_error(editor, tmp_
     assert save(page) == 200  # the form again, not a 500
 
     expect(page.locator(".errornote")).to_be_visible()
-    expect(page.locator(".field-poster .errorlist")).to_contain_text("Upload a valid image")
+    expect(page.locator(".field-poster .errorlist")).to_contain_text(
+        "“poster.jpg” is not a JPEG, PNG"
+    )
     film.refresh_from_db()
     assert not film.poster and film.runtime == 97
 

@@ -234,7 +234,9 @@ def test_non_image_poster_gives_a_form_error(admin_client):
     response = admin_client.post(reverse("admin:films_film_add"), film_form_data(poster=upload))
 
     assert response.status_code == 200
-    assert "Upload a valid image" in str(response.context["adminform"].form.errors["poster"])
+    assert "“poster.jpg” is not a JPEG, PNG" in str(
+        response.context["adminform"].form.errors["poster"]
+    )
     assert not Film.objects.exists()
 
 

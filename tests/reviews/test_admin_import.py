@@ -199,6 +199,45 @@ def test_bad_input_shows_an_error_and_writes_nothing(client, editor, data, messa
     assert nothing_written()
 
 
+def with_keyword_line(line):
+    text = CRANES.read_text(encoding="utf-8").rstrip("\n")
+    return text.rsplit("\n", 1)[0] + "\n" + line + "\n"
+
+
+@pytest.mark.parametrize(
+    ("keyword_line", "message"),
+    [
+        (", ".join(f"keyword {i}" for i in range(10_000)), "has 10,000 keywords"),
+        ("war, love, <script>alert(1)</script>", "has HTML markup (“&lt;script&gt;"),
+        ("war, love, " + "k" * 150, "has a keyword of 150 characters"),
+    ],
+    ids=["10000-keywords", "markup", "150-characters"],
+)
+@pytest.mark.parametrize("how", ["upload", "paste"])
+def test_a_bad_keyword_line_is_refused_naming_the_problem(
+    client, editor, keyword_line, message, how
+):
+    text = with_keyword_line(keyword_line)
+    data = {"document": upload("review.txt", text.encode())} if how == "upload" else {"text": text}
+
+    response = preview(client, **data)
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert "confirm_form" not in response.context
+    assert nothing_written()
+
+
+def test_an_upload_larger_than_memory_buffering_is_refused_by_its_size(client, editor, settings):
+    # Over FILE_UPLOAD_MAX_MEMORY_SIZE Django streams the upload to a temporary file.
+    size = settings.FILE_UPLOAD_MAX_MEMORY_SIZE + 500_000
+
+    response = preview(client, document=upload("huge.txt", b"x" * size))
+
+    assert f"“huge.txt” is {size:,} bytes; the limit is 1 MB." in response.content.decode()
+    assert nothing_written()
+
+
 @pytest.mark.parametrize(
     "payload", ["not base64 at all!", "", base64.b64encode(b"\x00\x01").decode()]
 )

@@ -1,6 +1,12 @@
+import contextlib
 import datetime
+import io
 import json
+import os
 import shutil
+import subprocess
+import sys
+import threading
 import time
 from decimal import Decimal
 from io import StringIO
@@ -146,6 +152,133 @@ def test_a_file_over_the_limit_is_refused_unread(tmp_path):
     with pytest.raises(CommandError):
         _, err = run("import_review", str(huge))
     assert Film.objects.count() == 0
+
+
+PIPED = 40 * 65_536  # 2.6 MB: more than the limit, and more than a pipe buffers
+
+
+class Feeder(threading.Thread):
+    """Writes PIPED bytes into a pipe or FIFO until the reader hangs up; counts what went in."""
+
+    def __init__(self, path_or_fd):
+        super().__init__(daemon=True)  # a broken test must not keep pytest from exiting
+        self.path_or_fd, self.written = path_or_fd, 0
+        self.start()
+
+    def run(self):
+        with open(self.path_or_fd, "wb") as pipe, contextlib.suppress(BrokenPipeError):
+            for _ in range(PIPED // 65_536):
+                pipe.write(b"z" * 65_536)
+                self.written += 65_536
+
+
+def refused(*args, **options):
+    out, err = StringIO(), StringIO()
+    with pytest.raises(CommandError, match="1 of 1 file"):
+        call_command("import_review", *args, stdout=out, stderr=err, **options)
+    assert Film.objects.count() == 0
+    return err.getvalue()
+
+
+def test_dev_zero_is_refused_after_reading_no_more_than_the_limit():
+    err = refused("/dev/zero")
+
+    assert err.startswith(
+        "/dev/zero: “zero” is larger than 1 MB, the limit for a review document. "
+        "Nothing was imported"
+    )
+
+
+def test_a_pipe_sending_more_than_the_limit_is_refused():
+    read_end, write_end = os.pipe()
+    writer = Feeder(write_end)
+    try:
+        err = refused(f"/dev/fd/{read_end}")
+    finally:
+        os.close(read_end)  # the writer's next write fails, and it stops
+        writer.join()
+
+    assert "is larger than 1 MB, the limit for a review document." in err
+    assert writer.written < PIPED  # the command stopped reading at the limit
+
+
+def test_a_fifo_sending_more_than_the_limit_is_refused(tmp_path):
+    fifo = tmp_path / "review.fifo"
+    os.mkfifo(fifo)
+    writer = Feeder(fifo)
+    try:
+        err = refused(str(fifo))
+    finally:
+        # Should the command not have opened the FIFO, open it so the writer is released.
+        os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+        writer.join(timeout=60)
+
+    assert err.startswith(f"{fifo}: “review.fifo” is larger than 1 MB")
+    assert writer.written < PIPED
+
+
+def test_dash_imports_a_document_from_standard_input():
+    out, err = StringIO(), StringIO()
+    call_command(
+        "import_review", "-", stdin=io.BytesIO(CRANES.read_bytes()), stdout=out, stderr=err
+    )
+
+    assert err.getvalue() == ""
+    assert out.getvalue().startswith("standard input: “A Soviet Cinematic Masterpiece”: created")
+    assert Review.objects.get().film.title == "The Cranes Are Flying"
+
+
+def test_standard_input_over_the_limit_is_refused():
+    read_end, write_end = os.pipe()
+    writer = Feeder(write_end)
+    try:
+        with os.fdopen(read_end, "rb", closefd=False) as stdin:
+            err = refused("-", stdin=stdin)
+    finally:
+        os.close(read_end)
+        writer.join()
+    assert writer.written < PIPED
+
+    assert err.startswith(
+        "standard input: The document is larger than 1 MB, the limit for a review document."
+    )
+
+
+def test_the_real_standard_input_of_the_command_is_bounded_too():
+    # A separate process with a real pipe on its standard input; refused before any query.
+    result = subprocess.run(
+        [sys.executable, "manage.py", "import_review", "-"],
+        cwd=settings.BASE_DIR,
+        input=b"w" * 3_000_000,
+        capture_output=True,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert b"standard input: The document is larger than 1 MB" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("keyword_line", "problem"),
+    [
+        (", ".join(f"keyword {i}" for i in range(10_000)), "has 10,000 keywords"),
+        ("Soviet cinema, <script>alert(1)</script>, war", "has HTML markup (“<script>"),
+        ("Soviet cinema, war, " + "k" * 150, "has a keyword of 150 characters"),
+    ],
+    ids=["10000-keywords", "markup", "150-characters"],
+)
+def test_a_bad_keyword_line_is_reported_and_nothing_is_imported(tmp_path, keyword_line, problem):
+    text = CRANES.read_text(encoding="utf-8").rstrip("\n")
+    last_line = text.rsplit("\n", 1)[1]
+    assert "," in last_line and "Cranes" in last_line  # the document ends with its keywords
+    bad = tmp_path / "bad-keywords.txt"
+    bad.write_text(text.removesuffix(last_line) + keyword_line + "\n", encoding="utf-8")
+
+    err = refused(str(bad))
+
+    assert err.startswith(f"{bad}: “bad-keywords.txt” {problem}")
+    assert "Nothing was imported from this file." in err
+    assert not Review.objects.exists()
 
 
 # load_demo ----------------------------------------------------------------------------------

@@ -1,17 +1,24 @@
 """Tests for reviews.parser: the house-format review document parser (no Django needed)."""
 
+import contextlib
 import datetime
+import io
+import os
+import threading
 from pathlib import Path
 
 import pytest
 
 from reviews.parser import (
     MAX_DOCUMENT_BYTES,
+    MAX_KEYWORD_LENGTH,
+    MAX_KEYWORDS,
     DocumentError,
     ParsedDocument,
     ParsedOffer,
     SuggestedCredit,
     parse_document,
+    read_document,
 )
 
 DOCUMENTS = Path(__file__).parent / "documents"
@@ -561,6 +568,168 @@ def test_keywords_line_with_prefix_anywhere_in_the_sections_is_taken_out():
     parsed = parse_document(moved)
     assert parsed.keywords == ["a", "b"]
     assert parsed.critique == "\n\n".join(REVIEW)
+
+
+# --- Keyword line rules: reported as such, never kept as Conclusion text ---------------------
+
+
+def refusal(text: str, filename: str = "keywords.txt") -> str:
+    with pytest.raises(DocumentError) as info:
+        parse_document(text, filename=filename)
+    return str(info.value)
+
+
+def test_a_keyword_line_of_10000_keywords_is_refused_for_its_length():
+    line = ", ".join(f"keyword {i}" for i in range(10_000))
+
+    assert refusal(edit(KEYWORD_LINE, line)) == (
+        "“keywords.txt” has 10,000 keywords; a review may have at most 50. Keep the ones that "
+        "matter most and import it again."
+    )
+
+
+def test_a_labelled_keyword_line_of_10000_keywords_is_refused_too():
+    line = "Keywords: " + ", ".join(f"k{i}" for i in range(10_000))
+
+    assert "has 10,000 keywords" in refusal(edit(KEYWORD_LINE, line))
+
+
+def test_fifty_keywords_are_accepted_and_fifty_one_refused():
+    fifty = [f"keyword {i}" for i in range(MAX_KEYWORDS)]
+
+    assert parse_document(edit(KEYWORD_LINE, ", ".join(fifty))).keywords == fifty
+    assert "has 51 keywords" in refusal(edit(KEYWORD_LINE, ", ".join([*fifty, "one more"])))
+
+
+def test_repeated_keywords_count_once():
+    line = ", ".join(["Soviet cinema", "war dramas", "Kalatozov films"] * 1_000)
+
+    assert parse_document(edit(KEYWORD_LINE, line)).keywords == [
+        "Soviet cinema",
+        "war dramas",
+        "Kalatozov films",
+    ]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        pytest.param(KEYWORD_LINE + ", " + "x" * 150, id="last-of-many"),
+        pytest.param("x" * 150 + ", Soviet cinema, war dramas", id="first-of-many"),
+        pytest.param("Keywords: " + "x" * 150, id="labelled-alone"),
+    ],
+)
+def test_a_keyword_of_150_characters_is_refused(line):
+    assert refusal(edit(KEYWORD_LINE, line)) == (
+        f"“keywords.txt” has a keyword of 150 characters (“{'x' * 39}…”); a keyword may have "
+        f"at most {MAX_KEYWORD_LENGTH}. Shorten it and import it again."
+    )
+
+
+def test_a_keyword_of_100_characters_is_accepted():
+    keyword = "y" * MAX_KEYWORD_LENGTH
+
+    assert keyword in parse_document(edit(KEYWORD_LINE, f"{KEYWORD_LINE}, {keyword}")).keywords
+
+
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        ("Soviet cinema, war dramas, <script>alert(1)</script>", "<script>alert(1)</script>"),
+        ('Soviet cinema, <a href="https://spam.example">cheap DVDs</a>, war', "<a href="),
+        ('Soviet cinema, war dramas, <img src=x onerror="alert(1)">', "<img src=x"),
+        ("<script>alert('x')</script>", "<script>"),
+        ("<p>Soviet cinema, war dramas, Kalatozov films</p>", "<p>Soviet cinema"),
+        ("<b>Soviet cinema</b>, war dramas, Kalatozov films", "<b>Soviet cinema</b>"),
+        ("Soviet cinema, war dramas, Kalatozov <!-- films -->", "<!-- films -->"),
+        ("Tom &amp; Jerry, cartoons, cats", "&amp; Jerry"),
+        ("Keywords: war, <em>love</em>", "<em>love</em>"),
+    ],
+    ids=[
+        "script",
+        "link",
+        "img",
+        "script-alone",
+        "paragraph",
+        "bold",
+        "comment",
+        "entity",
+        "label",
+    ],
+)
+def test_a_keyword_line_with_markup_is_refused_as_such(line, shown):
+    message = refusal(edit(KEYWORD_LINE, line))
+
+    assert message.startswith("“keywords.txt” has HTML markup (“")
+    assert shown in message
+    assert message.endswith(
+        "in its keyword line. Keywords are plain text separated by commas: remove the markup "
+        "and import it again."
+    )
+
+
+@pytest.mark.parametrize("line", ["I <3 cinema, war, love", "x<y, war, love", "Q&A, war, love"])
+def test_angle_brackets_and_ampersands_that_are_not_markup_are_fine(line):
+    keywords = [part.strip() for part in line.split(",")]
+
+    assert parse_document(edit(KEYWORD_LINE, line)).keywords == keywords
+
+
+def test_a_bad_keyword_line_never_becomes_conclusion_text():
+    # Before: a line too long, or with markup, was appended to the Conclusion with only a
+    # "no keyword line" warning. Now the document is refused, naming the problem.
+    for line in [", ".join(f"k{i}" for i in range(3_000)), "war, <i>love</i>"]:
+        with pytest.raises(DocumentError, match="keyword"):
+            parse_document(edit(KEYWORD_LINE, line))
+
+
+# --- Reading a document from a stream -------------------------------------------------------
+
+
+class EndlessStream:
+    """Like /dev/zero: never ends, and returns less than asked for, as a pipe may."""
+
+    def __init__(self):
+        self.read_bytes = 0
+
+    def read(self, size=-1):
+        assert size > 0, "an unbounded read of an endless stream"
+        chunk = b"x" * min(size, 4_096)
+        self.read_bytes += len(chunk)
+        return chunk
+
+
+def test_read_document_reads_one_byte_past_the_limit_and_refuses():
+    stream = EndlessStream()
+
+    with pytest.raises(DocumentError) as info:
+        read_document(stream, filename="endless.txt")
+
+    assert str(info.value) == (
+        "“endless.txt” is larger than 1 MB, the limit for a review document."
+    )
+    assert stream.read_bytes == MAX_DOCUMENT_BYTES + 1
+
+
+def test_read_document_returns_a_document_at_the_limit():
+    data = FIXTURE_BYTES + b" " * (MAX_DOCUMENT_BYTES - len(FIXTURE_BYTES))
+
+    assert read_document(io.BytesIO(data)) == data
+
+
+def test_read_document_refuses_a_pipe_that_sends_more_than_the_limit():
+    read_end, write_end = os.pipe()
+
+    def write():
+        with os.fdopen(write_end, "wb") as pipe, contextlib.suppress(BrokenPipeError):
+            for _ in range(40):
+                pipe.write(b"y" * 65_536)  # 2.6 MB in all
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    with os.fdopen(read_end, "rb") as pipe, pytest.raises(DocumentError, match="larger than 1 MB"):
+        read_document(pipe)
+    writer.join()
 
 
 # --- Availability ---------------------------------------------------------------------------

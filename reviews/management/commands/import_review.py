@@ -1,8 +1,17 @@
+import os
+import stat
+import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from reviews.parser import MAX_DOCUMENT_BYTES, DocumentError, ParsedDocument, parse_document
+from reviews.parser import (
+    MAX_DOCUMENT_BYTES,
+    DocumentError,
+    ParsedDocument,
+    parse_document,
+    read_document,
+)
 from reviews.services import (
     REVIEW_SECTIONS,
     ImportReport,
@@ -18,9 +27,17 @@ class Command(BaseCommand):
         "draft review. Files that fail are skipped (nothing written for them) and the command "
         "exits with an error at the end."
     )
+    # call_command(..., stdin=stream) stands in for standard input in tests.
+    stealth_options = ("stdin",)
 
     def add_arguments(self, parser):
-        parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+        parser.add_argument(
+            "files",
+            nargs="+",
+            type=Path,
+            metavar="FILE",
+            help="A review document; - reads one from standard input.",
+        )
         parser.add_argument(
             "--dry-run",
             action="store_true",
@@ -44,8 +61,11 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         failed = []
         for path in files:
+            from_stdin = str(path) == "-"
+            label = "standard input" if from_stdin else str(path)
             try:
-                document = parse_document(_read(path), filename=path.name)
+                raw = _read_stdin(options.get("stdin")) if from_stdin else _read(path)
+                document = parse_document(raw, filename="" if from_stdin else path.name)
                 report = review_import(
                     document=document,
                     accepted_credits=document.suggested_credits if accept_credits else (),
@@ -53,33 +73,33 @@ class Command(BaseCommand):
                     dry_run=dry_run,
                 )
             except (OSError, DocumentError, ReviewImportError) as exc:
-                failed.append(str(path))
-                self.stderr.write(f"{path}: {exc} Nothing was imported from this file.")
+                failed.append(label)
+                self.stderr.write(f"{label}: {exc} Nothing was imported from this file.")
                 continue
             if dry_run:
-                self.write_preview(path, document, report, region=region, credits=accept_credits)
+                self.write_preview(label, document, report, region=region, credits=accept_credits)
             else:
-                self.write_report(path, report)
+                self.write_report(label, report)
         if failed:
             raise CommandError(f"{len(failed)} of {len(files)} file(s) failed: {', '.join(failed)}")
 
-    def write_report(self, path: Path, report: ImportReport) -> None:
+    def write_report(self, label: str, report: ImportReport) -> None:
         style = self.style.SUCCESS if report.changed else self.style.NOTICE
-        self.stdout.write(style(f"{path}: {report.summary()}"))
+        self.stdout.write(style(f"{label}: {report.summary()}"))
         if report.review_created:
             self.stdout.write("  The review is a draft: check it and publish it in the admin.")
         self.write_items(report)
 
     def write_preview(
         self,
-        path: Path,
+        label: str,
         document: ParsedDocument,
         report: ImportReport,
         *,
         region: str,
         credits: bool,
     ) -> None:
-        self.stdout.write(self.style.MIGRATE_HEADING(f"{path} (dry run: nothing written)"))
+        self.stdout.write(self.style.MIGRATE_HEADING(f"{label} (dry run: nothing written)"))
         lines = [
             ("Title", document.title),
             ("Year", document.year or "–"),
@@ -123,14 +143,22 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING(f"  warning: {warning}"))
 
 
+def _read_stdin(stream) -> bytes:
+    if stream is None and sys.stdin is None:
+        raise DocumentError("There is no standard input to read the document from.")
+    return read_document(stream or sys.stdin.buffer)
+
+
 def _read(path: Path) -> bytes:
-    """The file's bytes; refuses a huge file before reading it."""
+    """The document's bytes, read no further than the size limit whatever ``path`` is."""
     if path.is_dir():
         raise DocumentError("This is a folder, not a review document.")
-    size = path.stat().st_size
-    if size > MAX_DOCUMENT_BYTES:
-        raise DocumentError(
-            f"The file is {size:,} bytes; a review document may be at most "
-            f"{MAX_DOCUMENT_BYTES:,} bytes."
-        )
-    return path.read_bytes()
+    with path.open("rb") as stream:
+        status = os.fstat(stream.fileno())
+        if stat.S_ISREG(status.st_mode) and status.st_size > MAX_DOCUMENT_BYTES:
+            raise DocumentError(
+                f"The file is {status.st_size:,} bytes; a review document may be at most "
+                f"{MAX_DOCUMENT_BYTES:,} bytes."
+            )
+        # Pipes, FIFOs, devices and files still growing: their size is known only by reading.
+        return read_document(stream, filename=path.name)
