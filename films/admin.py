@@ -125,15 +125,16 @@ class FilmographyInline(admin.TabularInline):
 
 class OptimisticVersionAdmin(VersionAdmin):
     """django-reversion's admin (history, revert) for a model with an optimistic-locking
-    ``version`` (see films.forms) and a public slug.
+    ``version`` (see films.forms), a public slug and a poster.
 
-    The revert form starts from the old revision but keeps the row's current version and slug:
-    saving it writes the next version, so forms opened before it go stale (a revision would
-    otherwise bring back an old version number, or the default one), and the page keeps its
-    address (the slug history sees no raw write, so an old slug would strand the current URL).
+    The revert form starts from the old revision but keeps the row's current version, slug and
+    poster: saving it writes the next version, so forms opened before it go stale (revisions
+    leave the version out, and a revert would write the default); the page keeps its address
+    (the slug history sees no raw write, so an old slug would strand the current URL); and the
+    poster stays, as revisions leave it out (its file is removed once replaced).
     """
 
-    revert_keeps = ("version", "slug")
+    revert_keeps = ("version", "slug", "poster")
 
     def revision_view(self, request, object_id, version_id, extra_context=None):
         rows = self.model._default_manager.filter(pk=unquote(object_id))

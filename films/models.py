@@ -357,6 +357,9 @@ reversion.register(Availability)
 # The tag by name (its natural key), so a revision shows its keywords without the Tag rows, which
 # are shared: reverting one film must not rename a tag that other films and reviews use.
 reversion.register(TaggedItem, use_natural_foreign_keys=True)
+# The poster too: its file is removed once replaced (films.images), so no revision may name it.
 reversion.register(
-    Film, exclude=["version"], follow=["credits", "availabilities", "revision_tagged_items"]
+    Film,
+    exclude=["version", "poster"],
+    follow=["credits", "availabilities", "revision_tagged_items"],
 )

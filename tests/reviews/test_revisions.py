@@ -337,7 +337,7 @@ def test_a_film_save_keeps_one_revision_with_its_credits_and_offers_as_saved(edi
     assert not Availability.objects.filter(pk=offer.pk).exists()
 
 
-def test_reverting_a_film_restores_it_as_a_new_revision_and_makes_open_forms_stale(editor):
+def test_reverting_a_film_is_a_new_revision_that_keeps_its_address_and_stales_open_forms(editor):
     film = make_film("Vertigo", year=1958, directors=["Alfred Hitchcock"])
     url = reverse("admin:films_film_change", args=[film.pk])
     data = film_form_data(title="Vertigo", slug=film.slug, release_date="", year="1958")
@@ -348,6 +348,7 @@ def test_reverting_a_film_restores_it_as_a_new_revision_and_makes_open_forms_sta
     version = loaded_version(editor.get(url))
     editor.post(url, {**data, "runtime": "129", "slug": "vertigo-1958", "loaded_version": version})
     data["slug"] = "vertigo-1958"
+    Film.objects.filter(pk=film.pk).update(poster="posters/1958/vertigo.png")
     open_form = {**data, "runtime": "130", "loaded_version": loaded_version(editor.get(url))}
     revision_url = reverse("admin:films_film_revision", args=[film.pk, first.pk])
 
@@ -362,7 +363,9 @@ def test_reverting_a_film_restores_it_as_a_new_revision_and_makes_open_forms_sta
         [f.formset.errors for f in response.context["inline_admin_formsets"]],
     )
     film.refresh_from_db()
+    # The content goes back; the address and the poster (a file) stay.
     assert (film.runtime, film.slug) == (128, "vertigo-1958")
+    assert film.poster.name == "posters/1958/vertigo.png"
     assert [person.name for person in film.directors] == ["Alfred Hitchcock"]
     assert len(versions(film)) == 3  # the earlier two, and the revert as a new one
     stale = editor.post(url, open_form)
