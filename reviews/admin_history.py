@@ -9,6 +9,9 @@ Who may do what (the history holds drafts and editors' revisions, so not every s
   changes a review's state this way.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import reversion
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
@@ -47,14 +50,12 @@ class ReviewHistoryMixin:
     revisions_per_page = 100
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        with reversion.create_revision():
-            reversion.set_user(request.user)
+        with self._revision(request):
             return super().changeform_view(request, object_id, form_url, extra_context)
 
     def changelist_view(self, request, extra_context=None):
         # Bulk actions: reviews.workflow records the reviews it changes; this names who did it.
-        with reversion.create_revision():
-            reversion.set_user(request.user)
+        with self._revision(request):
             return super().changelist_view(request, extra_context)
 
     def log_addition(self, request, obj, message):
@@ -197,6 +198,16 @@ class ReviewHistoryMixin:
         return HttpResponseRedirect(
             reverse(f"{self.admin_site.name}:reviews_review_change", args=[review.pk])
         )
+
+    @contextmanager
+    def _revision(self, request) -> Iterator[None]:
+        """A revision block for what a POST saves, by the user who sent it."""
+        if request.method != "POST":
+            yield
+            return
+        with reversion.create_revision():
+            reversion.set_user(request.user)
+            yield
 
     def _history_review(self, request, object_id) -> Review:
         review = self.get_object(request, unquote(object_id))
