@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django_filters",
     "taggit",
     "axes",
+    "reversion",
     "films",
     "reviews",
 ]

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import unquote
 from django.db.models import Case, Count, IntegerField, Value, When
+from reversion.admin import VersionAdmin
 from taggit.managers import TaggableManager
 
 from films.forms import KeywordsField, OptimisticLockingForm
@@ -121,8 +123,34 @@ class FilmographyInline(admin.TabularInline):
         return False
 
 
+class OptimisticVersionAdmin(VersionAdmin):
+    """django-reversion's admin (history, revert) for a model with an optimistic-locking
+    ``version`` (see films.forms), a public slug and a poster.
+
+    The revert form starts from the old revision but keeps the row's current version, slug and
+    poster: saving it writes the next version, so forms opened before it go stale (revisions
+    leave the version out, and a revert would write the default); the page keeps its address
+    (the slug history sees no raw write, so an old slug would strand the current URL); and the
+    poster stays, as revisions leave it out (its file is removed once replaced).
+    """
+
+    revert_keeps = ("version", "slug", "poster")
+
+    def revision_view(self, request, object_id, version_id, extra_context=None):
+        rows = self.model._default_manager.filter(pk=unquote(object_id))
+        request._kept_by_revert = rows.values(*self.revert_keeps).first()
+        return super().revision_view(request, object_id, version_id, extra_context)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        kept = getattr(request, "_kept_by_revert", None)
+        if object_id is not None and kept:
+            # Within the revert's transaction, after the revert: rolled back with it.
+            self.model._default_manager.filter(pk=unquote(object_id)).update(**kept)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+
 @admin.register(Film)
-class FilmAdmin(admin.ModelAdmin):
+class FilmAdmin(OptimisticVersionAdmin):
     formfield_overrides = {TaggableManager: {"form_class": KeywordsField}}
     form = OptimisticLockingForm
     list_display = ["title", "year", "director_names", "genre_names"]

@@ -1,5 +1,6 @@
+import reversion
 from django.conf import settings
-from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -8,6 +9,7 @@ from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django_countries.fields import CountryField
 from taggit.managers import TaggableManager
+from taggit.models import TaggedItem
 
 from films.images import ImageUploadField
 
@@ -171,6 +173,8 @@ class Film(models.Model):
     poster = ImageUploadField(upload_to="posters/%Y/", blank=True)
     genres = models.ManyToManyField(Genre, related_name="films", blank=True)
     tags = TaggableManager(blank=True, help_text="Comma-separated keywords.")
+    # taggit's rows linking the film to its tags, for its revisions (no column, no migration).
+    tagged_items = GenericRelation(TaggedItem)
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -212,6 +216,10 @@ class Film(models.Model):
             self.year = self.release_date.year
         elif self.year is None:
             raise ValidationError({"year": "Give the release date, or at least the year."})
+
+    @property
+    def revision_tagged_items(self):
+        return revision_tagged_items(self)
 
     @property
     def directors(self):
@@ -321,3 +329,37 @@ class SlugHistory(models.Model):
 
     def __str__(self):
         return self.slug
+
+
+# Loads what a version of a tag link needs (the tag's name, and the content type and tagged object
+# its description names) for many films or reviews at once, so that a bulk change records their
+# revisions in the same number of queries however many there are.
+REVISION_PREFETCH = [
+    Prefetch("tagged_items", queryset=TaggedItem.objects.select_related("tag", "content_type")),
+    "tagged_items__content_object",
+]
+
+
+def revision_tagged_items(instance: models.Model) -> models.Manager | models.QuerySet:
+    """The tag links a revision of ``instance`` keeps: from ``REVISION_PREFETCH`` if done."""
+    if "tagged_items" in getattr(instance, "_prefetched_objects_cache", {}):
+        return instance.tagged_items
+    return instance.tagged_items.select_related("tag", "content_type").prefetch_related(
+        "content_object"
+    )
+
+
+# Revisions (django-reversion): each save of a film in a revision block (the admin, the importer)
+# stores the film with its credits, offers and tag links as they are after the save. The version
+# counter is left out, so reverting never moves it back and forms opened before a revert go stale.
+reversion.register(Credit)
+reversion.register(Availability)
+# The tag by name (its natural key), so a revision shows its keywords without the Tag rows, which
+# are shared: reverting one film must not rename a tag that other films and reviews use.
+reversion.register(TaggedItem, use_natural_foreign_keys=True)
+# The poster too: its file is removed once replaced (films.images), so no revision may name it.
+reversion.register(
+    Film,
+    exclude=["version", "poster"],
+    follow=["credits", "availabilities", "revision_tagged_items"],
+)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from taggit.managers import TaggableManager
 
 from films.forms import KeywordsField, OptimisticLockingForm
+from reviews.admin_history import ReviewHistoryMixin
 from reviews.admin_import import import_document_view
 from reviews.admin_preview import ReviewPreviewAdminMixin
 from reviews.models import STATE_FIELDS, Review, ReviewTransition
@@ -203,7 +204,7 @@ class ReviewAdminForm(OptimisticLockingForm):
 
 
 @admin.register(Review)
-class ReviewAdmin(ReviewPreviewAdminMixin, admin.ModelAdmin):
+class ReviewAdmin(ReviewHistoryMixin, ReviewPreviewAdminMixin, admin.ModelAdmin):
     formfield_overrides = {TaggableManager: {"form_class": KeywordsField}}
     form = ReviewAdminForm
     list_display = [

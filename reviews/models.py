@@ -3,14 +3,17 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
 
+import reversion
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import F, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 from taggit.managers import TaggableManager
+from taggit.models import TaggedItem
 
-from films.models import Film, slug_field
+from films.models import Film, revision_tagged_items, slug_field
 
 # One decimal place, as the column stores them ("4.0", not "4"), so a saved rating matches
 # its choice when a form shows it again.
@@ -180,6 +183,8 @@ class Review(models.Model):
     keywords = TaggableManager(
         blank=True, help_text="Comma-separated keywords; each links to a tag page."
     )
+    # taggit's rows linking the review to its keywords, for its revisions (no column).
+    tagged_items = GenericRelation(TaggedItem)
     status = models.CharField(max_length=20, choices=Status, default=Status.DRAFT)
     published_at = models.DateTimeField(
         "publication time",
@@ -326,6 +331,10 @@ class Review(models.Model):
             for name in STATE_FIELDS
             if name in stored and (update_fields is None or name in update_fields)
         )
+
+    @property
+    def revision_tagged_items(self):
+        return revision_tagged_items(self)
 
     def is_public(self) -> bool:
         return Review.objects.published().filter(pk=self.pk).exists()
@@ -475,3 +484,8 @@ class PreviewLink(models.Model):
 
     def is_live(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+# Revisions (django-reversion, see reviews/revisions.py): the review with its keyword links. The
+# version counter is left out: restoring writes the next version, never an old one.
+reversion.register(Review, exclude=["version"], follow=["revision_tagged_items"])

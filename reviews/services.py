@@ -8,10 +8,11 @@ importing the same document twice changes nothing.
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from contextlib import nullcontext
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
+import reversion
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -124,6 +125,7 @@ def review_import(
             )
             report.dry_run = dry_run
             if dry_run:
+                # Here, not within the revision blocks: each is a savepoint of its own.
                 transaction.set_rollback(True)
     except IntegrityError as exc:
         raise ReviewImportError(_integrity_message(exc)) from exc
@@ -234,13 +236,20 @@ class _Importer:
     def run(
         self, *, author: AbstractBaseUser | None, accepted_credits: Sequence[SuggestedCredit]
     ) -> ImportReport:
-        film, film_created = self.film()
-        self.genres(film, film_created)
-        self.directors(film)
-        self.availability(film)
-        for credit in accepted_credits:
-            self.credit(film, credit)
-        review, review_created = self.review(film, author)
+        # Two revisions, the film's and the review's, so that reverting the film (its admin
+        # history) never touches the review, whose state only reviews.workflow changes.
+        with _revision(author):
+            film, film_created = self.film()
+            self.genres(film, film_created)
+            self.directors(film)
+            self.availability(film)
+            for credit in accepted_credits:
+                self.credit(film, credit)
+            if film_created or self.film_changed:
+                # Explicitly: new credits and offers alone do not save the film.
+                reversion.add_to_revision(film)
+        with _revision(author):
+            review, review_created = self.review(film, author)
         if self.film_changed and not film_created:
             _version_bump(film)
         return ImportReport(
@@ -445,6 +454,16 @@ class _Importer:
                 f"the imported {', '.join(changed)}."
             )
         return review, False
+
+
+@contextmanager
+def _revision(author: AbstractBaseUser | None) -> Iterator[None]:
+    """A revision block for what the import writes (nothing written: no revision)."""
+    with reversion.create_revision():
+        reversion.set_comment("Imported from a review document.")
+        if author is not None:
+            reversion.set_user(author)
+        yield
 
 
 def film_match(*, title: str, years: set[int]) -> Film | None:

@@ -36,13 +36,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
+import reversion
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from films.cache import schedule_changed
+from films.models import REVISION_PREFETCH
 from reviews.models import (
     STATE_FIELDS,
     Review,
@@ -411,6 +413,7 @@ def review_create(*, review: Review, by: User = None, note: str = "") -> Review:
                 by=_user(by),
                 note=note,
             )
+        _keep_revisions([review], by, "Created.")
         # A new draft changes nothing readers see: no new catalogue version, no log line.
         draft = review.is_draft_without_time()
         _log(
@@ -438,6 +441,7 @@ def reviews_create(*, reviews: Iterable[Review], by: User = None) -> list[Review
         _check_expiry(review.published_at, review.expires_at)
     with transaction.atomic(), allow_state_writes():
         created = Review.objects.bulk_create(reviews)
+        _keep_revisions(created, by, "Created.")
         _log("created", created, by)
         _visibility_changed()
     return created
@@ -648,6 +652,11 @@ def _transition(
         if changed:
             with allow_state_writes():
                 Review.objects.bulk_update(changed, [*STATE_FIELDS, "version", "updated_at"])
+            _keep_revisions(
+                Review.objects.filter(pk__in=[review.pk for review in changed]),
+                by,
+                "; ".join(str(d).capitalize() for d in dict.fromkeys(descriptions)) + ".",
+            )
             ReviewTransition.objects.bulk_create(records)
             for description in dict.fromkeys(descriptions):
                 same = [r for r, d in zip(changed, descriptions, strict=True) if d == description]
@@ -668,6 +677,23 @@ def _describe(review: Review, change: Change, *, status_given: bool) -> str:
 
 def _user(by: User):
     return by if by is not None and by.is_authenticated else None
+
+
+def _keep_revisions(reviews: Iterable[Review], by: User, comment: str) -> None:
+    """A revision of each of ``reviews`` (loaded in full: the history shows every field). Within
+    an enclosing revision block, such as the admin's, they join its revision and its comment;
+    writes the block makes afterwards (the change form's text, keywords) replace these versions.
+    Needed because the state is written with UPDATEs, which django-reversion does not see."""
+    with reversion.create_revision():
+        if by is not None:
+            reversion.set_user(by)
+        if not reversion.get_comment():
+            reversion.set_comment(comment)
+        # The keyword links the versions follow, in one query for all.
+        reviews = list(reviews)
+        prefetch_related_objects(reviews, *REVISION_PREFETCH)
+        for review in reviews:
+            reversion.add_to_revision(review)
 
 
 def _visibility_changed() -> None:

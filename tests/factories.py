@@ -3,6 +3,7 @@
 import itertools
 from datetime import timedelta
 
+import reversion
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
@@ -127,9 +128,10 @@ def make_review(film=None, *, published=True, keywords=(), **overrides):
     overrides.setdefault("headline", f"Review {next(_counter)}")
     overrides.setdefault("synopsis", "What happens.")
     overrides.setdefault("critique", "What we think.")
-    review = review_create(review=Review(film=film, **overrides))
-    if keywords:
-        review.keywords.add(*keywords)
+    with reversion.create_revision():  # one first revision, keywords included, as the admin's
+        review = review_create(review=Review(film=film, **overrides))
+        if keywords:
+            review.keywords.add(*keywords)
     return review
 
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -69,6 +70,14 @@ class Command(BaseCommand):
         except (TypeError, ValueError, DocumentError, ReviewImportError) as exc:
             raise CommandError(f"{catalogue} could not be loaded: {exc}") from exc
         catalogue_bump()  # bulk writes send no signals: cached film-list counts must go
+        # The films and reviews written without a revision (bulk writes) get their first one.
+        call_command(
+            "createinitialrevisions",
+            "films.Film",
+            "reviews.Review",
+            comment="Demo content.",
+            verbosity=0,
+        )
         self.stdout.write(self.summary())
 
     # Services and people --------------------------------------------------------------------
