@@ -5,6 +5,7 @@ from django.utils import timezone
 from taggit.managers import TaggableManager
 
 from films.forms import KeywordsField, OptimisticLockingForm
+from reviews import admin_tags  # noqa: F401  (the tag admin: rename, merge, duplicates)
 from reviews.admin_import import import_document_view
 from reviews.models import STATE_FIELDS, Review
 from reviews.workflow import (

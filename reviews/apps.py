@@ -24,3 +24,6 @@ class ReviewsConfig(AppConfig):
         # The film list counts reviewed films and sorts by rating.
         post_save.connect(catalogue_changed, sender=Review, dispatch_uid="catalogue-review")
         post_delete.connect(catalogue_changed, sender=Review, dispatch_uid="catalogue-review")
+        # A renamed or deleted tag changes tag pages and the pages that link to them.
+        post_save.connect(catalogue_changed, sender=Tag, dispatch_uid="catalogue-tag")
+        post_delete.connect(catalogue_changed, sender=Tag, dispatch_uid="catalogue-tag")
