@@ -92,6 +92,11 @@ class ReviewAdmin(admin.ModelAdmin):
     actions = ["publish_now", "return_to_draft"]
     change_list_template = "admin/reviews/review/change_list.html"
 
+    class Media:
+        # A copy of what the writer types, kept in the browser until it is saved.
+        css = {"all": ["reviews/admin/review_backup.css"]}
+        js = ["reviews/admin/review_backup.js"]
+
     def get_urls(self):
         import_url = path(
             "import/",
