@@ -263,11 +263,14 @@
         const refused = document.querySelector(".errornote, .errorlist");
         const saved = document.querySelector(".messagelist .success");
         if (saved && !refused) {
+            // Only the copy that was sent: an older one the writer never decided on stays.
+            let key = null;
             try {
-                removeCopiesOf(JSON.parse(sent).review);
+                key = JSON.parse(sent).key;
             } catch (error) {
                 // A damaged note: the copy stays, and is offered (or dropped if identical) later.
             }
+            if (typeof key === "string" && key.startsWith(PREFIX)) local.removeItem(key);
         }
     }
 
