@@ -7,6 +7,8 @@ from django.utils.text import Truncator
 from taggit.forms import TagField
 from taggit.models import Tag
 
+from films.tags import tag_names_resolve
+
 
 class OptimisticLockingForm(forms.ModelForm):
     """A ModelForm that will not overwrite changes another editor saved after this form was opened.
@@ -70,7 +72,9 @@ class OptimisticLockingForm(forms.ModelForm):
 
 class KeywordsField(TagField):
     """Comma-separated keywords, each short enough to be a tag: refused with a message rather
-    than by the database (taggit's tag names are at most 100 characters)."""
+    than by the database (taggit's tag names are at most 100 characters). A keyword whose tag
+    was merged into another becomes that other one, so a form opened before the merge does
+    not bring the merged tag back."""
 
     max_keywords = 50
 
@@ -87,4 +91,4 @@ class KeywordsField(TagField):
             raise ValidationError(
                 f"Give at most {self.max_keywords} keywords (there are {len(names)})."
             )
-        return names
+        return tag_names_resolve(names=names)

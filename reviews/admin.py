@@ -14,6 +14,7 @@ from django.utils import timezone
 from taggit.managers import TaggableManager
 
 from films.forms import KeywordsField, OptimisticLockingForm
+from reviews import admin_tags  # noqa: F401  (the tag admin: rename, merge, duplicates)
 from reviews.admin_history import ReviewHistoryMixin
 from reviews.admin_import import import_document_view
 from reviews.admin_preview import ReviewPreviewAdminMixin
@@ -255,6 +256,11 @@ class ReviewAdmin(ReviewHistoryMixin, ReviewPreviewAdminMixin, admin.ModelAdmin)
     actions = ["submit_for_review", "publish_now", "unschedule", "unpublish", "return_to_draft"]
     change_list_template = "admin/reviews/review/change_list.html"
     change_form_template = "admin/reviews/review/change_form.html"
+
+    class Media:
+        # A copy of what the writer types, kept in the browser until it is saved.
+        css = {"all": ["reviews/admin/review_backup.css"]}
+        js = ["reviews/admin/review_backup.js"]
 
     def get_urls(self):
         urls = [

@@ -10,7 +10,7 @@ class ReviewsConfig(AppConfig):
         from taggit.models import Tag
 
         from films import slugs
-        from films.cache import register_next_change, schedule_changed
+        from films.cache import catalogue_changed, register_next_change, schedule_changed
         from reviews.models import Review
 
         slugs.register(
@@ -26,3 +26,6 @@ class ReviewsConfig(AppConfig):
         register_next_change(Review.objects.next_visibility_change)
         post_save.connect(schedule_changed, sender=Review, dispatch_uid="catalogue-review")
         post_delete.connect(schedule_changed, sender=Review, dispatch_uid="catalogue-review")
+        # A renamed or deleted tag changes tag pages and the pages that link to them.
+        post_save.connect(catalogue_changed, sender=Tag, dispatch_uid="catalogue-tag")
+        post_delete.connect(catalogue_changed, sender=Tag, dispatch_uid="catalogue-tag")

@@ -24,6 +24,7 @@ from django_countries import countries
 from films.cache import catalogue_changes_ignored
 from films.models import Availability, Credit, Film, Genre, Person, StreamingService
 from films.slugs import slug_base
+from films.tags import tag_names_resolve
 from reviews.models import Review
 from reviews.parser import ParsedDocument, SuggestedCredit, parse_document
 from reviews.workflow import review_create
@@ -426,7 +427,7 @@ class _Importer:
             review = review_create(review=draft, by=author)
             self.create("review", f"“{review}” (draft)")
             if doc.keywords:
-                review.keywords.set(doc.keywords)
+                review.keywords.set(tag_names_resolve(names=doc.keywords))
             return review, True
 
         review = _locked(review)
@@ -440,8 +441,9 @@ class _Importer:
                 setattr(review, name, sections[name])
             review.save(update_fields=changed)
         current = {name_key(t) for t in review.keywords.names()}
-        if current != {name_key(k) for k in doc.keywords}:
-            review.keywords.set(doc.keywords)
+        keywords = tag_names_resolve(names=doc.keywords)  # a merged keyword stays merged
+        if current != {name_key(k) for k in keywords}:
+            review.keywords.set(keywords)
             changed.append("keywords")
         if not changed:
             self.unchanged.append(f"review “{review}”")
