@@ -1,11 +1,12 @@
 """A writer and an editor take a review through its life in a real browser: the writer writes
 and submits, the editor sends it back with a note, the writer reads the note, fixes and
-resubmits, and the editor schedules it."""
+resubmits, the editor schedules it, and readers see it when it is due."""
 
 import re
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -105,3 +106,15 @@ def test_a_review_goes_from_the_writer_to_the_editor_and_back_and_is_scheduled(
     reader = new_context().new_page()
     response = reader.goto(review.get_absolute_url())
     assert response.status == 404
+
+    # 5. When its time comes, readers see it, with no job run: the live server's clock (same
+    # process) is moved past 09:00 tomorrow.
+    due = review.published_at + timedelta(minutes=1)
+    with time_machine.travel(due, tick=True):
+        response = reader.goto(review.get_absolute_url())
+        assert response.status == 200
+        expect(reader.get_by_role("heading", level=1)).to_have_text(
+            "Love and war in one breathless take"
+        )
+        reader.goto("/reviews/")
+        expect(reader.get_by_role("link", name=re.compile("breathless take"))).to_be_visible()
