@@ -28,6 +28,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import models, transaction
 from django.db.models.signals import post_delete, post_init, post_save, pre_save
+from django.utils.text import capfirst
 from PIL import Image, ImageOps, UnidentifiedImageError, features
 
 logger = logging.getLogger(__name__)
@@ -160,6 +161,10 @@ class ImageUploadFormField(forms.FileField):
         attrs = super().widget_attrs(widget)
         if isinstance(widget, forms.FileInput) and "accept" not in widget.attrs:
             attrs["accept"] = ",".join(mime for _, _, mime in FORMATS.values())
+        if isinstance(widget, forms.ClearableFileInput):
+            # The admin puts this widget in a fieldset whose legend labels the group, not the
+            # file input: without a file yet, the input alone would have no accessible name.
+            attrs.setdefault("aria-label", capfirst(self.image_label))
         return attrs
 
 
