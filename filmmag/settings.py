@@ -198,6 +198,16 @@ FILMMAG_MAX_IMAGE_BYTES = int(float(os.environ.get("DJANGO_MAX_IMAGE_MB", "10"))
 FILMMAG_MAX_IMAGE_PIXELS = int(
     float(os.environ.get("DJANGO_MAX_IMAGE_MEGAPIXELS", "40")) * 1_000_000
 )
+# The modern formats of every rendition (films/pictures.py), besides the JPEG/PNG fallback:
+# "webp" (default) or "avif,webp". AVIF is about 60% smaller than WebP but takes about 5x as long
+# to encode (about 1 s more per poster upload; `make bench` measures it).
+FILMMAG_IMAGE_FORMATS = tuple(
+    fmt.strip().lower()
+    for fmt in os.environ.get("DJANGO_IMAGE_FORMATS", "webp").split(",")
+    if fmt.strip()
+)
+if not set(FILMMAG_IMAGE_FORMATS) <= {"avif", "webp"}:
+    raise ImproperlyConfigured("DJANGO_IMAGE_FORMATS takes avif and/or webp, e.g. 'avif,webp'.")
 # A whole request body (DJANGO_MAX_REQUEST_MB) is refused with a 413 page before it is read.
 # Generous beside the image limit, so an oversized poster still reaches the form and gets a
 # field error with its size; a proxy in front should allow the same (nginx client_max_body_size).

@@ -6,7 +6,17 @@ from reversion.admin import VersionAdmin
 from taggit.managers import TaggableManager
 
 from films.forms import KeywordsField, OptimisticLockingForm
-from films.models import Availability, Credit, Film, Genre, Person, SlugHistory, StreamingService
+from films.models import (
+    POSTER_FIELDS,
+    Availability,
+    Credit,
+    Film,
+    Genre,
+    Person,
+    SlugHistory,
+    Still,
+    StreamingService,
+)
 
 
 class DecadeListFilter(admin.SimpleListFilter):
@@ -95,6 +105,12 @@ class AvailabilityInline(admin.TabularInline):
         return super().get_queryset(request).select_related("film", "service")
 
 
+class StillInline(admin.StackedInline):
+    model = Still
+    fields = ["image", "alt_text", "caption", "credit", ("focal_x", "focal_y"), "order"]
+    extra = 0
+
+
 class FilmographyInline(admin.TabularInline):
     """A person's credits, read-only: credits are edited on the film."""
 
@@ -134,7 +150,7 @@ class OptimisticVersionAdmin(VersionAdmin):
     poster stays, as revisions leave it out (its file is removed once replaced).
     """
 
-    revert_keeps = ("version", "slug", "poster")
+    revert_keeps = ("version", "slug", *POSTER_FIELDS)
 
     def revision_view(self, request, object_id, version_id, extra_context=None):
         rows = self.model._default_manager.filter(pk=unquote(object_id))
@@ -163,14 +179,25 @@ class FilmAdmin(OptimisticVersionAdmin):
     ]
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["genres"]
-    inlines = [CreditInline, AvailabilityInline]
+    inlines = [CreditInline, AvailabilityInline, StillInline]
     fieldsets = [
         ("Film", {"fields": ["title", "slug", "original_title", "genres"]}),
         (
             "Release",
             {"fields": ["release_date", "year", "runtime", "countries", "original_language"]},
         ),
-        ("Poster & logline", {"fields": ["poster", "logline"]}),
+        (
+            "Poster & logline",
+            {
+                "fields": [
+                    "poster",
+                    "poster_alt",
+                    "poster_credit",
+                    ("poster_focal_x", "poster_focal_y"),
+                    "logline",
+                ]
+            },
+        ),
         # loaded_version is hidden: it guards against overwriting another editor's save.
         ("Keywords", {"fields": ["tags", "loaded_version"]}),
     ]
@@ -194,7 +221,17 @@ class PersonAdmin(admin.ModelAdmin):
     list_filter = ["credits__role", PersonInUseListFilter]
     search_fields = ["name", "original_name"]
     prepopulated_fields = {"slug": ["name"]}
-    fields = ["name", "slug", "original_name", ("birth_year", "death_year"), "bio"]
+    fields = [
+        "name",
+        "slug",
+        "original_name",
+        ("birth_year", "death_year"),
+        "bio",
+        "portrait",
+        "portrait_alt",
+        "portrait_credit",
+        ("portrait_focal_x", "portrait_focal_y"),
+    ]
     inlines = [FilmographyInline]
 
     def get_inlines(self, request, obj):
@@ -221,6 +258,7 @@ class GenreAdmin(admin.ModelAdmin):
 @admin.register(StreamingService)
 class StreamingServiceAdmin(admin.ModelAdmin):
     list_display = ["name", "website", "film_count"]
+    fields = ["name", "slug", "website", "logo", "logo_alt"]
     list_filter = ["availabilities__offer_type", ServiceInUseListFilter]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}

@@ -5,7 +5,8 @@
 - accepts an upload only if its *content* is a JPEG, PNG or WebP image (AVIF too where this
   Pillow reads it), within ``FILMMAG_MAX_IMAGE_BYTES`` and ``FILMMAG_MAX_IMAGE_PIXELS``, and
   decodes completely, so a truncated file is refused rather than shown half grey;
-- stores it under the extension of what it is, whatever the file was called;
+- stores it under a name made from its content, with the extension of what it is, whatever
+  the file was called, and without the EXIF, GPS and XMP data a photo may carry;
 - removes a replaced, cleared or deleted file from storage once the transaction commits, and
   only if no row still uses it.
 
@@ -13,6 +14,8 @@ The checks run in model validation (so every ModelForm, the admin included, show
 field errors) and again, for a file nobody checked, before it is stored.
 """
 
+import hashlib
+import io
 import logging
 import re
 import warnings
@@ -22,9 +25,11 @@ from django import forms
 from django.apps import apps as global_apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import models, transaction
 from django.db.models.signals import post_delete, post_init, post_save, pre_save
-from PIL import Image, UnidentifiedImageError, features
+from django.utils.text import capfirst
+from PIL import Image, ImageOps, UnidentifiedImageError, features
 
 logger = logging.getLogger(__name__)
 
@@ -156,11 +161,30 @@ class ImageUploadFormField(forms.FileField):
         attrs = super().widget_attrs(widget)
         if isinstance(widget, forms.FileInput) and "accept" not in widget.attrs:
             attrs["accept"] = ",".join(mime for _, _, mime in FORMATS.values())
+        if isinstance(widget, forms.ClearableFileInput):
+            # The admin puts this widget in a fieldset whose legend labels the group, not the
+            # file input: without a file yet, the input alone would have no accessible name.
+            attrs.setdefault("aria-label", capfirst(self.image_label))
         return attrs
+
+
+class CheckedImageFieldFile(models.fields.files.ImageFieldFile):
+    """Every way of storing a file (a form's save, ``film.poster.save(...)``, the demo) checks
+    it, removes its metadata and names it after its content."""
+
+    def save(self, name, content, save=True):
+        # Code that saves without full_clean() still cannot store an unchecked file.
+        image_format = _checked_format(content, self.field.verbose_name)
+        clean = without_metadata(content, image_format)
+        if clean is not None:
+            content = clean
+        super().save(generated_name(content, FORMATS[image_format][1]), content, save)
 
 
 class ImageUploadField(models.ImageField):
     """An ImageField with the checks above and storage clean-up after commit."""
+
+    attr_class = CheckedImageFieldFile
 
     # The name's extension says nothing about the content; check_image() reads the content.
     default_validators = []
@@ -169,14 +193,6 @@ class ImageUploadField(models.ImageField):
         super().validate(value, model_instance)
         if value and not value._committed:
             _checked_format(value.file, self.verbose_name)
-
-    def pre_save(self, model_instance, add):
-        file = getattr(model_instance, self.attname)
-        if file and not file._committed:
-            # Code that saves without full_clean() still cannot store an unchecked file.
-            image_format = _checked_format(file.file, self.verbose_name)
-            file.name = _with_extension(file.name, FORMATS[image_format][1])
-        return super().pre_save(model_instance, add)
 
     def formfield(self, **kwargs):
         return super().formfield(
@@ -197,10 +213,43 @@ class ImageUploadField(models.ImageField):
             _track_files(cls)
 
 
-def _with_extension(name: str, extension: str) -> str:
-    """ "Poster (final).JPEG.txt" -> "Poster_final.JPEG.jpg"; a name of emoji -> "image.jpg"."""
-    stem = PurePosixPath(name.replace("\\", "/")).stem.strip().replace(" ", "_")
-    return (re.sub(r"[^-\w.]", "", stem).strip(".") or "image") + extension
+def generated_name(file, extension: str) -> str:
+    """A name made from the content: the uploader's file name (which may carry a person's name,
+    a path or a script) never reaches storage, and the same image always gets the same name."""
+    digest = hashlib.sha256()
+    file.seek(0)
+    for chunk in iter(lambda: file.read(1 << 16), b""):
+        digest.update(chunk)
+    file.seek(0)
+    return digest.hexdigest()[:24] + extension
+
+
+# Metadata that can say where and when a photo was taken, or by whom.
+_METADATA_KEYS = ("exif", "xmp", "XML:com.adobe.xmp", "comment", "photoshop", "iptc")
+
+
+def without_metadata(file, image_format: str):
+    """The upload with its orientation applied and EXIF, GPS, XMP and comments removed, or None
+    if it carries none (the bytes are then kept as uploaded, with no re-encoding loss)."""
+    file.seek(0)
+    with Image.open(file, formats=[image_format]) as image:
+        if not any(image.info.get(key) for key in _METADATA_KEYS) and not image.getexif():
+            file.seek(0)
+            return None
+        icc = image.info.get("icc_profile")
+        clean = ImageOps.exif_transpose(image)
+        if clean.mode not in ("RGB", "RGBA", "L", "LA", "P"):
+            clean = clean.convert("RGB")
+        clean.info.clear()
+        out = io.BytesIO()
+        options = {"icc_profile": icc} if icc else {}
+        if image_format in ("JPEG", "WEBP", "AVIF"):
+            options["quality"] = 95
+            if image_format == "JPEG" and clean.mode not in ("RGB", "L"):
+                clean = clean.convert("RGB")
+        clean.save(out, image_format, **options)
+    file.seek(0)
+    return ContentFile(out.getvalue())
 
 
 # --- Removing files no row uses any more --------------------------------------------------------

@@ -12,6 +12,16 @@ from taggit.managers import TaggableManager
 from taggit.models import TaggedItem
 
 from films.images import ImageUploadField
+from films.pictures import (
+    Picture,
+    RenditionsField,
+    alt_text_field,
+    caption_field,
+    credit_field,
+    focal_constraints,
+    focal_field,
+    require_alt,
+)
 
 FIRST_FILM_YEAR = 1870
 LAST_PLAUSIBLE_YEAR = 2100
@@ -65,6 +75,14 @@ class Person(models.Model):
     birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
     death_year = models.PositiveSmallIntegerField(null=True, blank=True)
     bio = models.TextField(blank=True, help_text="A short biography shown on the person's page.")
+    portrait = ImageUploadField(upload_to="portraits/%Y/", blank=True)
+    portrait_alt = alt_text_field()
+    portrait_credit = credit_field()
+    portrait_focal_x = focal_field("x")
+    portrait_focal_y = focal_field("y")
+    portrait_renditions = RenditionsField(
+        source="portrait", kind="portrait", focal="portrait_focal"
+    )
 
     objects = PersonQuerySet.as_manager()
 
@@ -80,6 +98,7 @@ class Person(models.Model):
                 name="person_death_after_birth",
                 violation_error_message="The death year cannot be before the birth year.",
             ),
+            *focal_constraints("portrait_focal", "person"),
         ]
 
     def __str__(self):
@@ -88,11 +107,30 @@ class Person(models.Model):
     def get_absolute_url(self):
         return reverse("films:person_detail", kwargs={"slug": self.slug})
 
+    def clean(self):
+        require_alt(self, "portrait", "portrait_alt", self.suggested_portrait_alt)
+
+    @property
+    def suggested_portrait_alt(self) -> str:
+        return f"Portrait of {self.name}" if self.name else ""
+
+    @property
+    def portrait_picture(self) -> Picture:
+        return Picture(
+            self.portrait,
+            self.portrait_renditions,
+            alt=self.portrait_alt,
+            credit=self.portrait_credit,
+        )
+
 
 class StreamingService(models.Model):
     name = models.CharField(max_length=200, unique=True)
     slug = slug_field(max_length=100)
     website = models.URLField(blank=True)
+    logo = ImageUploadField(upload_to="logos/", blank=True)
+    logo_alt = alt_text_field()
+    logo_renditions = RenditionsField(source="logo", kind="logo")
 
     class Meta:
         ordering = ["name"]
@@ -103,6 +141,17 @@ class StreamingService(models.Model):
 
     def get_absolute_url(self):
         return reverse("films:service_detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        require_alt(self, "logo", "logo_alt", self.suggested_logo_alt)
+
+    @property
+    def suggested_logo_alt(self) -> str:
+        return f"{self.name} logo" if self.name else ""
+
+    @property
+    def logo_picture(self) -> Picture:
+        return Picture(self.logo, self.logo_renditions, alt=self.logo_alt)
 
 
 class FilmQuerySet(models.QuerySet):
@@ -133,6 +182,7 @@ class FilmQuerySet(models.QuerySet):
         return self.prefetch_related(
             "genres",
             "tags",
+            "stills",
             Prefetch("credits", queryset=Credit.objects.select_related("person")),
             Prefetch(
                 "availabilities",
@@ -171,6 +221,11 @@ class Film(models.Model):
     original_language = models.CharField(max_length=60, blank=True)
     logline = models.TextField(blank=True, help_text="One sentence shown on film cards.")
     poster = ImageUploadField(upload_to="posters/%Y/", blank=True)
+    poster_alt = alt_text_field()
+    poster_credit = credit_field()
+    poster_focal_x = focal_field("x")
+    poster_focal_y = focal_field("y")
+    poster_renditions = RenditionsField(source="poster", kind="poster", focal="poster_focal")
     genres = models.ManyToManyField(Genre, related_name="films", blank=True)
     tags = TaggableManager(blank=True, help_text="Comma-separated keywords.")
     # taggit's rows linking the film to its tags, for its revisions (no column, no migration).
@@ -198,6 +253,7 @@ class Film(models.Model):
                 name="film_runtime_positive",
                 violation_error_message="The running time must be at least one minute.",
             ),
+            *focal_constraints("poster_focal", "film"),
         ]
 
     def __str__(self):
@@ -216,6 +272,33 @@ class Film(models.Model):
             self.year = self.release_date.year
         elif self.year is None:
             raise ValidationError({"year": "Give the release date, or at least the year."})
+        require_alt(self, "poster", "poster_alt", self.suggested_poster_alt)
+
+    @property
+    def suggested_poster_alt(self) -> str:
+        return f"Poster for {self}" if self.title and self.year else ""
+
+    @property
+    def poster_picture(self) -> Picture:
+        return Picture(
+            self.poster, self.poster_renditions, alt=self.poster_alt, credit=self.poster_credit
+        )
+
+    @property
+    def first_still(self):
+        """The first still by order, from a ``stills`` prefetch when there is one."""
+        if "stills" in getattr(self, "_prefetched_objects_cache", {}):
+            stills = list(self.stills.all())
+            return stills[0] if stills else None
+        return self.stills.first()
+
+    @property
+    def share_picture(self) -> Picture | None:
+        """The picture for link previews (Open Graph): the first still, else the poster."""
+        for picture in (getattr(self.first_still, "picture", None), self.poster_picture):
+            if picture is not None and picture.has("og"):
+                return picture
+        return None
 
     @property
     def revision_tagged_items(self):
@@ -270,6 +353,45 @@ class Credit(models.Model):
     def __str__(self):
         label = f"{self.person} – {self.get_role_display()}"
         return f"{label} ({self.character})" if self.character else label
+
+
+class Still(models.Model):
+    """A frame or production photo from a film, shown on its page in ``order``."""
+
+    film = models.ForeignKey(Film, on_delete=models.CASCADE, related_name="stills")
+    image = ImageUploadField(upload_to="stills/%Y/")
+    alt_text = alt_text_field()
+    caption = caption_field()
+    credit = credit_field()
+    order = models.PositiveSmallIntegerField(default=0, help_text="Lower numbers come first.")
+    focal_x = focal_field("x")
+    focal_y = focal_field("y")
+    renditions = RenditionsField(source="image", kind="still", focal="focal")
+
+    class Meta:
+        ordering = ["film", "order", "pk"]
+        indexes = [models.Index(fields=["film", "order"], name="still_film_order_idx")]
+        constraints = focal_constraints("focal", "still")
+
+    def __str__(self):
+        return self.caption or self.alt_text or f"Still {self.pk}"
+
+    def clean(self):
+        require_alt(self, "image", "alt_text", self.suggested_alt)
+
+    @property
+    def suggested_alt(self) -> str:
+        return f"A still from {self.film}" if self.film_id else ""
+
+    @property
+    def picture(self) -> Picture:
+        return Picture(
+            self.image,
+            self.renditions,
+            alt=self.alt_text,
+            caption=self.caption,
+            credit=self.credit,
+        )
 
 
 class Availability(models.Model):
@@ -357,9 +479,18 @@ reversion.register(Availability)
 # The tag by name (its natural key), so a revision shows its keywords without the Tag rows, which
 # are shared: reverting one film must not rename a tag that other films and reviews use.
 reversion.register(TaggedItem, use_natural_foreign_keys=True)
-# The poster too: its file is removed once replaced (films.images), so no revision may name it.
+# The poster too, with its alt text, credit and focal point: its file is removed once replaced
+# (films.images), so no revision may name it.
+POSTER_FIELDS = [
+    "poster",
+    "poster_alt",
+    "poster_credit",
+    "poster_focal_x",
+    "poster_focal_y",
+    "poster_renditions",
+]
 reversion.register(
     Film,
-    exclude=["version", "poster"],
+    exclude=["version", *POSTER_FIELDS],
     follow=["credits", "availabilities", "revision_tagged_items"],
 )

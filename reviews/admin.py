@@ -234,6 +234,18 @@ class ReviewAdmin(ReviewHistoryMixin, ReviewPreviewAdminMixin, admin.ModelAdmin)
             "Film and byline",
             {"fields": ["film", "headline", "slug", "byline", "author", "rating"]},
         ),
+        (
+            "Lead image",
+            {
+                "fields": [
+                    "lead_image",
+                    "lead_image_alt",
+                    "lead_image_caption",
+                    "lead_image_credit",
+                    ("lead_image_focal_x", "lead_image_focal_y"),
+                ]
+            },
+        ),
         ("Synopsis", {"fields": ["synopsis"]}),
         ("Critique", {"fields": ["critique"]}),
         ("Criticisms", {"fields": ["criticisms"]}),

@@ -19,7 +19,7 @@ class LatestReviewsFeed(Feed):
         return response
 
     def items(self):
-        return Review.objects.published().for_listing()[:20]
+        return Review.objects.published().for_feed()[:20]
 
     def item_title(self, review):
         return f"{review.film}: {review.headline}"

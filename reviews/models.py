@@ -13,7 +13,18 @@ from django.utils import timezone
 from taggit.managers import TaggableManager
 from taggit.models import TaggedItem
 
+from films.images import ImageUploadField
 from films.models import Film, revision_tagged_items, slug_field
+from films.pictures import (
+    Picture,
+    RenditionsField,
+    alt_text_field,
+    caption_field,
+    credit_field,
+    focal_constraints,
+    focal_field,
+    require_alt,
+)
 
 # One decimal place, as the column stores them ("4.0", not "4"), so a saved rating matches
 # its choice when a form shows it again.
@@ -96,6 +107,10 @@ class ReviewQuerySet(models.QuerySet):
         return self.filter(Review.state_condition(state, now or timezone.now()))
 
     def for_listing(self):
+        """Review cards: with the film's stills, for each card's lead picture."""
+        return self.select_related("film", "author").prefetch_related("film__stills")
+
+    def for_feed(self):
         return self.select_related("film", "author")
 
     def for_detail(self):
@@ -104,6 +119,7 @@ class ReviewQuerySet(models.QuerySet):
         return self.select_related("film", "author").prefetch_related(
             "keywords",
             "film__genres",
+            "film__stills",
             models.Prefetch(
                 "film__credits",
                 queryset=Credit.objects.filter(role=Credit.Role.DIRECTOR).select_related("person"),
@@ -180,6 +196,19 @@ class Review(models.Model):
     critique = models.TextField(blank=True, help_text="The review proper.")
     criticisms = models.TextField(blank=True)
     conclusion = models.TextField(blank=True)
+    lead_image = ImageUploadField(
+        upload_to="reviews/%Y/",
+        blank=True,
+        help_text="Optional: without one, the film's first still or its poster leads the review.",
+    )
+    lead_image_alt = alt_text_field()
+    lead_image_caption = caption_field()
+    lead_image_credit = credit_field()
+    lead_image_focal_x = focal_field("x")
+    lead_image_focal_y = focal_field("y")
+    lead_image_renditions = RenditionsField(
+        source="lead_image", kind="lead", focal="lead_image_focal"
+    )
     keywords = TaggableManager(
         blank=True, help_text="Comma-separated keywords; each links to a tag page."
     )
@@ -252,6 +281,7 @@ class Review(models.Model):
                 name="review_expires_after_publication",
                 violation_error_message="The expiry time must be after the publication time.",
             ),
+            *focal_constraints("lead_image_focal", "review"),
         ]
 
     def __str__(self):
@@ -281,6 +311,26 @@ class Review(models.Model):
         # does in reviews.workflow, which then writes it.
         if self.status == self.Status.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
+        require_alt(self, "lead_image", "lead_image_alt")
+
+    @property
+    def lead_picture(self) -> Picture | None:
+        """The picture that leads the review: its own lead image, else the film's first still,
+        else its poster. List pages prefetch ``film__stills`` so this costs no query."""
+        own = Picture(
+            self.lead_image,
+            self.lead_image_renditions,
+            alt=self.lead_image_alt,
+            caption=self.lead_image_caption,
+            credit=self.lead_image_credit,
+        )
+        if own:
+            return own
+        still = self.film.first_still
+        if still is not None and still.picture:
+            return still.picture
+        poster = self.film.poster_picture
+        return poster or None
 
     @staticmethod
     def state_condition(state: "Review.State", now) -> Q:
@@ -488,4 +538,18 @@ class PreviewLink(models.Model):
 
 # Revisions (django-reversion, see reviews/revisions.py): the review with its keyword links. The
 # version counter is left out: restoring writes the next version, never an old one.
-reversion.register(Review, exclude=["version"], follow=["revision_tagged_items"])
+# Not the lead image and what describes it: its files are removed from storage once replaced.
+reversion.register(
+    Review,
+    exclude=[
+        "version",
+        "lead_image",
+        "lead_image_alt",
+        "lead_image_caption",
+        "lead_image_credit",
+        "lead_image_focal_x",
+        "lead_image_focal_y",
+        "lead_image_renditions",
+    ],
+    follow=["revision_tagged_items"],
+)

@@ -486,6 +486,7 @@ def test_poster_upload_is_saved_whole_or_refused_with_a_message():
             year=str(film.year),
             loaded_version=str(film.version),
             poster=poster,
+            poster_alt="Poster for Vertigo (1958)",
         )
         response = client.post(url, data)
         assert response.status_code in (200, 302)

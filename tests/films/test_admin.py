@@ -46,6 +46,7 @@ def film_form_data(*, credits=(), availability=(), **fields):
         "tags": "war, love",
         **management_form("credits", len(credits)),
         **management_form("availabilities", len(availability)),
+        **management_form("stills", 0),
     }
     for i, credit in enumerate(credits):
         data.update({f"credits-{i}-{key}": value for key, value in credit.items()})
@@ -53,6 +54,9 @@ def film_form_data(*, credits=(), availability=(), **fields):
         data.update({f"availabilities-{i}-{key}": value for key, value in offer.items()})
     data.update(fields)
     return data
+
+
+ALT = "Poster for The Cranes Are Flying (1957)"
 
 
 def png_bytes():
@@ -231,7 +235,9 @@ def test_duplicate_availability_gives_a_form_error_not_a_server_error(admin_clie
 def test_non_image_poster_gives_a_form_error(admin_client):
     upload = SimpleUploadedFile("poster.jpg", b"this is not a JPEG", content_type="image/jpeg")
 
-    response = admin_client.post(reverse("admin:films_film_add"), film_form_data(poster=upload))
+    response = admin_client.post(
+        reverse("admin:films_film_add"), film_form_data(poster=upload, poster_alt=ALT)
+    )
 
     assert response.status_code == 200
     assert "“poster.jpg” is not a JPEG, PNG" in str(
@@ -243,7 +249,9 @@ def test_non_image_poster_gives_a_form_error(admin_client):
 def test_image_poster_is_saved(admin_client):
     upload = SimpleUploadedFile("poster.png", png_bytes(), content_type="image/png")
 
-    response = admin_client.post(reverse("admin:films_film_add"), film_form_data(poster=upload))
+    response = admin_client.post(
+        reverse("admin:films_film_add"), film_form_data(poster=upload, poster_alt=ALT)
+    )
 
     assert response.status_code == 302
     assert Film.objects.get().poster.name.endswith(".png")

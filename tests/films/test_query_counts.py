@@ -74,7 +74,7 @@ def test_film_detail_query_count_is_constant(client):
     film.tags.add("one", "two")
     for n in range(3):  # bylines from the author accounts: no query per review
         make_review(film, author=make_user(f"critic{n}"))
-    assert count_queries(client, film.get_absolute_url()) == 6
+    assert count_queries(client, film.get_absolute_url()) == 7
 
 
 def test_person_page_query_count_is_constant(client):

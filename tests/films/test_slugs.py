@@ -4,6 +4,7 @@ import re
 from importlib import import_module
 
 import pytest
+from django import forms
 from django.apps import apps
 from django.core.management import call_command
 from django.urls import reverse
@@ -221,6 +222,8 @@ def test_admin_adds_a_film_whose_title_has_no_latin_letters(admin_client):
             "credits-INITIAL_FORMS": "0",
             "availabilities-TOTAL_FORMS": "0",
             "availabilities-INITIAL_FORMS": "0",
+            "stills-TOTAL_FORMS": "0",
+            "stills-INITIAL_FORMS": "0",
         },
     )
 
@@ -233,7 +236,11 @@ def test_admin_refuses_an_overlong_keyword_with_a_message(admin_client):
     review = make_review(film)
     url = reverse("admin:reviews_review_change", args=[review.pk])
     form = admin_client.get(url).context["adminform"].form
-    data = {k: v for k, v in form.initial.items() if v is not None and k != "keywords"}
+    data = {
+        k: v
+        for k, v in form.initial.items()
+        if v is not None and k != "keywords" and not isinstance(form.fields[k], forms.FileField)
+    }
     data.update(film=film.pk, keywords="x" * 101, loaded_version=review.version)
 
     response = admin_client.post(url, data)

@@ -78,6 +78,7 @@ def test_review_change_form_follows_the_reviews_sections(admin_client):
     names = [fieldset.name for fieldset in response.context["adminform"]]
     assert names == [
         "Film and byline",
+        "Lead image",
         "Synopsis",
         "Critique",
         "Criticisms",

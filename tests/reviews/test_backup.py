@@ -131,7 +131,7 @@ def rewritten(archive: Path, dest: Path, *, files=None, manifest=None, extra=())
 
 def test_restore_gives_back_every_row_and_every_media_file(magazine, tmp_path):
     rows, files = all_rows(), media_files()
-    assert len(files) == 2 and rows[Film._meta.db_table] and rows["taggit_tag"]
+    assert len(files) >= 2 and rows[Film._meta.db_table] and rows["taggit_tag"]
 
     archive = backup(tmp_path)
     change_everything(magazine)

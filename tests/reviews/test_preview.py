@@ -219,8 +219,8 @@ def test_the_preview_query_count_is_fixed(settings):
     writer = make_writer("writer")
     review = in_state("draft", film=film, author=writer, keywords=["a", "b", "c"])
     # Session, user, the published page's miss, the user's and groups' permissions (none
-    # for a superuser), then the review with its genres, directors and keywords.
-    expected = {writer: 9, make_editor(): 9, make_user("chief", superuser=True): 7}
+    # for a superuser), then the review with its genres, directors, keywords and stills.
+    expected = {writer: 10, make_editor(): 10, make_user("chief", superuser=True): 8}
     for user, queries in expected.items():
         client = Client()
         client.force_login(user)
@@ -408,7 +408,7 @@ def test_the_link_page_query_count_is_fixed(client):
     link = share(in_state("draft", film=film, keywords=["a", "b", "c"]))
 
     # The link, then the review with its genres, directors and keywords.
-    assert count_queries(client, link.get_absolute_url()) == 5
+    assert count_queries(client, link.get_absolute_url()) == 6
 
 
 def test_the_link_lifetime_is_set_by_environment():

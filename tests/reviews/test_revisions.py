@@ -361,7 +361,9 @@ def test_reverting_a_film_is_a_new_revision_that_keeps_its_address_and_stales_op
     version = loaded_version(editor.get(url))
     editor.post(url, {**data, "runtime": "129", "slug": "vertigo-1958", "loaded_version": version})
     data["slug"] = "vertigo-1958"
-    Film.objects.filter(pk=film.pk).update(poster="posters/1958/vertigo.png")
+    alt = "Poster for Vertigo (1958)"
+    Film.objects.filter(pk=film.pk).update(poster="posters/1958/vertigo.png", poster_alt=alt)
+    data["poster_alt"] = alt
     open_form = {**data, "runtime": "130", "loaded_version": loaded_version(editor.get(url))}
     revision_url = reverse("admin:films_film_revision", args=[film.pk, first.pk])
 

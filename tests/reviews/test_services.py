@@ -62,7 +62,7 @@ def film_form_data(film, **fields):
         "release_date": str(film.release_date or ""),
         "year": str(film.year),
         "genres": [genre.pk for genre in film.genres.all()],
-        **management_forms("credits", "availabilities"),
+        **management_forms("credits", "availabilities", "stills"),
         **fields,
     }
 
