@@ -171,6 +171,7 @@ def environment(tmp: Path) -> dict[str, str]:
         DJANGO_ALLOWED_HOSTS=HOST,
         DJANGO_STATIC_ROOT=str(tmp / "static"),
         DJANGO_MEDIA_ROOT=str(tmp / "media"),
+        DJANGO_SERVE_MEDIA="true",
         DJANGO_LOG_LEVEL=env.get("DJANGO_LOG_LEVEL", "WARNING"),
         PYTHONPATH=str(ROOT),
     )

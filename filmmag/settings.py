@@ -181,6 +181,9 @@ STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "filmmag" / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
+# Django serves MEDIA_URL itself (filmmag/media.py): always with debug on; in production only if
+# nothing in front (nginx, an object store) does.
+FILMMAG_SERVE_MEDIA = DEBUG or env_bool("DJANGO_SERVE_MEDIA", False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -1,11 +1,14 @@
+import re
+from urllib.parse import urlsplit
+
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 
 from filmmag import health
+from filmmag.media import serve_media
 from films.sitemaps import FilmSitemap, GenreSitemap, PersonSitemap
 from reviews.sitemaps import ReviewSitemap
 
@@ -41,5 +44,12 @@ urlpatterns = [
     ),
 ]
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Not django.conf.urls.static.static(), which adds nothing with debug off.
+if settings.FILMMAG_SERVE_MEDIA and not urlsplit(settings.MEDIA_URL).netloc:
+    urlpatterns.append(
+        re_path(
+            rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.+)$",
+            serve_media,
+            {"document_root": settings.MEDIA_ROOT},
+        )
+    )
