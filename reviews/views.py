@@ -71,6 +71,13 @@ class ReviewPageMixin:
                 "url": self.request.build_absolute_uri(film.get_absolute_url()),
             },
         }
+        lead, poster = review.lead_picture, film.poster_picture
+        if lead and lead.has("og"):
+            structured["image"] = self.request.build_absolute_uri(lead.og_url)
+        if poster.has("poster"):
+            structured["itemReviewed"]["image"] = self.request.build_absolute_uri(
+                poster.url("poster", 640)
+            )
         if review.published_at is not None:  # a draft in preview may have no time yet
             structured["datePublished"] = review.published_at.isoformat(timespec="seconds")
         if review.rating is not None:

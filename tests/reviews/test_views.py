@@ -167,6 +167,34 @@ def test_review_page_carries_structured_data_for_search_engines(client, publishe
     assert f'<link rel="canonical" href="http://testserver{published.get_absolute_url()}">' in html
 
 
+def test_structured_data_names_the_lead_picture_and_the_poster(client, published):
+    import io
+    import json
+    import re
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    film = published.film
+    buffer = io.BytesIO()
+    Image.new("RGB", (800, 1200), "navy").save(buffer, "JPEG")
+    film.poster_alt = "Poster for The Cranes Are Flying (1957)"
+    film.poster.save("poster.jpg", ContentFile(buffer.getvalue()))
+
+    html = client.get(published.get_absolute_url()).content.decode()
+
+    block = re.search(r'<script type="application/ld\+json"[^>]*>(.*?)</script>', html, re.S)
+    data = json.loads(block.group(1))
+    film.refresh_from_db()
+    og = film.poster_picture.og_url
+    assert data["image"] == f"http://testserver{og}"
+    assert (
+        data["itemReviewed"]["image"]
+        == f"http://testserver{film.poster_picture.url('poster', 640)}"
+    )
+    assert f'<meta property="og:image" content="http://testserver{og}">' in html
+
+
 def test_structured_data_cannot_break_out_of_its_script(client, film):
     review = make_review(film, headline="</script><script>alert(1)</script>")
 
