@@ -467,3 +467,17 @@ def test_a_review_whose_keywords_all_repeat_the_title_has_no_filed_under(client,
     review = make_review(film, keywords=["The Cranes Are Flying 1957 review"])
 
     assertNotContains(client.get(review.get_absolute_url()), "Filed under")
+
+
+def test_review_list_cards_show_their_pictures_the_first_not_lazily(client):
+    for n in range(3):
+        film = make_film(f"Film {n}")
+        add_still(film)
+        make_review(film, published_at=timezone.now() - timedelta(days=n + 1))
+
+    response = client.get(reverse("reviews:review_list"))
+
+    first, *others = img_tags(response.content.decode())
+    assert len(others) == 2
+    assert 'loading="lazy"' not in first and 'class="review-card__image"' in first
+    assert all('loading="lazy"' in img for img in others)
