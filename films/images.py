@@ -353,7 +353,7 @@ def without_metadata(file, image_format: str):
             file.seek(0)
             return None
         icc = image.info.get("icc_profile")
-        clean = ImageOps.exif_transpose(image)
+        clean = eight_bit(ImageOps.exif_transpose(image))
         if clean.mode not in ("RGB", "RGBA", "L", "LA", "P"):
             clean = clean.convert("RGB")
         clean.info.clear()
@@ -366,6 +366,14 @@ def without_metadata(file, image_format: str):
         clean.save(out, image_format, **options)
     file.seek(0)
     return ContentFile(out.getvalue())
+
+
+def eight_bit(image: Image.Image) -> Image.Image:
+    """A 16-bit greyscale image (a scan, a PNG export) as 8-bit greyscale. Pillow's own
+    conversion clips every value over 255, so all but the darkest greys would come out white."""
+    if image.mode in ("I", "I;16", "I;16L", "I;16B", "I;16N"):
+        return image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
+    return image
 
 
 # --- Removing files no row uses any more --------------------------------------------------------

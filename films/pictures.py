@@ -33,6 +33,7 @@ from PIL import Image, ImageOps
 from films.images import (
     STORAGE_ERRORS,
     PictureNotSaved,
+    eight_bit,
     record_written,
     storage_call,
     stored_by_this_save,
@@ -106,7 +107,7 @@ def open_source(file) -> Image.Image:
     """The image as it should look: orientation applied, in RGB or RGBA, fully decoded."""
     file.seek(0)
     with Image.open(file) as image:
-        image = ImageOps.exif_transpose(image)
+        image = eight_bit(ImageOps.exif_transpose(image))
         icc = image.info.get("icc_profile")
         has_alpha = image.mode in ("RGBA", "LA", "PA") or (
             image.mode == "P" and "transparency" in image.info
