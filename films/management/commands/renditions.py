@@ -7,6 +7,7 @@ Files younger than ``--min-age`` minutes are kept, as a save in progress may not
 committed the row that names them yet."""
 
 from datetime import timedelta
+from pathlib import Path
 
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
@@ -118,6 +119,8 @@ class Command(BaseCommand):
                             storage.delete(name)
             except STORAGE_ERRORS as error:
                 raise CommandError(f"The picture store failed: {error}") from error
+            if not dry_run:
+                remove_empty_folders(storage, RENDITION_DIR)
         verb = "Would remove" if dry_run else "Removed"
         self.stdout.write(
             f"{verb} {unused} rendition file(s) no picture uses; {kept} in use"
@@ -135,3 +138,14 @@ def stored_files(storage, folder: str):
         yield f"{folder}/{name}"
     for sub in folders:
         yield from stored_files(storage, f"{folder}/{sub}")
+
+
+def remove_empty_folders(storage, folder: str) -> None:
+    """On a disk, the folders pruning emptied (an object store has no folders)."""
+    try:
+        root = Path(storage.path(folder))
+    except NotImplementedError:
+        return
+    for path in sorted(root.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        if path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
