@@ -98,19 +98,20 @@ class Target:
     def post(self, client, row, upload, **extra):
         """Submit the change form with ``upload`` as the picture."""
         data = form_values(client.get(self.url(row)).text)
-        if self.kind == "still":
+        if self.kind == "still":  # one more still, after those the film has
+            n = int(data["stills-TOTAL_FORMS"])
+            data["stills-TOTAL_FORMS"] = str(n + 1)
             data.update(
                 {
-                    "stills-TOTAL_FORMS": "1",
-                    "stills-0-id": "",
-                    "stills-0-film": str(row.pk),
-                    "stills-0-image": upload,
-                    "stills-0-alt_text": "Veronika on the stairs",
-                    "stills-0-caption": "",
-                    "stills-0-credit": "© Mosfilm",
-                    "stills-0-focal_x": "",
-                    "stills-0-focal_y": "",
-                    "stills-0-order": "0",
+                    f"stills-{n}-id": "",
+                    f"stills-{n}-film": str(row.pk),
+                    f"stills-{n}-image": upload,
+                    f"stills-{n}-alt_text": "Veronika on the stairs",
+                    f"stills-{n}-caption": "",
+                    f"stills-{n}-credit": "© Mosfilm",
+                    f"stills-{n}-focal_x": "",
+                    f"stills-{n}-focal_y": "",
+                    f"stills-{n}-order": str(n),
                 }
             )
         else:
@@ -134,7 +135,7 @@ class Target:
         """The saved picture (after a successful post), or None."""
         row = type(row)._base_manager.get(pk=row.pk)
         if self.kind == "still":
-            still = Still.objects.filter(film=row).first()
+            still = Still.objects.filter(film=row).order_by("pk").last()
             return still.picture if still else None
         return {
             Film: lambda: row.poster_picture,
@@ -142,6 +143,15 @@ class Target:
             StreamingService: lambda: row.logo_picture,
             Review: lambda: Picture(row.lead_image, row.lead_image_renditions),
         }[type(row)]()
+
+    def field_errors(self, response) -> list[str]:
+        """The messages on the picture's own field."""
+        if self.kind == "still":
+            inline = next(
+                f for f in response.context["inline_admin_formsets"] if f.formset.prefix == "stills"
+            )
+            return [str(m) for form in inline.formset.forms for m in form.errors.get("image", [])]
+        return [str(m) for m in response.context["adminform"].form.errors.get(self.field, [])]
 
     def errors(self, response) -> list[str]:
         """The messages the form came back with (field, inline and form-wide)."""
