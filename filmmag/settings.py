@@ -198,7 +198,7 @@ if S3_BUCKET:
     from botocore.config import Config as BotocoreConfig
 
     default_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        "BACKEND": "filmmag.storage.PublicS3Storage",
         "OPTIONS": {
             "bucket_name": S3_BUCKET,
             "endpoint_url": S3_ENDPOINT_URL or None,

@@ -12,7 +12,7 @@ import boto3
 import pytest
 from botocore.exceptions import EndpointConnectionError
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import default_storage, storages
 from django.core.management import call_command
 from django.urls import reverse
 from moto import mock_aws
@@ -179,6 +179,36 @@ def test_a_custom_endpoint_is_addressed_by_path_and_allowed_by_the_csp(monkeypat
 
     assert url == f"https://s3.eu.example.net/{BUCKET}/renditions/ab/poster-160.webp"
     assert "https://s3.eu.example.net" in settings.SECURE_CSP["img-src"]
+
+
+HOSTILE_NAMES = [
+    "renditions/ab/abcdef0123/poster-160.webp",
+    "posters/2026/Летят журавли (1957) 映画 'q\" !*~.jpg",
+    "stills/a b+c%20&d?e#f;g=h.png",
+]
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{}, {"DJANGO_S3_ENDPOINT_URL": "http://127.0.0.1:9000"}, {"DJANGO_S3_LOCATION": "mag/pics"}],
+    ids=["aws", "endpoint", "location"],
+)
+def test_picture_urls_are_django_storages_own_but_made_without_botocore(monkeypatch, settings, env):
+    configured(monkeypatch, settings, **env)
+    storage = storages["default"]
+    expected = {name: S3Storage.url(storage, name) for name in HOSTILE_NAMES}
+    presigned = []
+    real = storage.unsigned_connection.meta.client.generate_presigned_url
+    monkeypatch.setattr(
+        storage.unsigned_connection.meta.client,
+        "generate_presigned_url",
+        lambda *args, **kwargs: presigned.append(args) or real(*args, **kwargs),
+    )
+
+    urls = {name: storage.url(name) for name in HOSTILE_NAMES * 20}
+
+    assert urls == expected
+    assert len(presigned) <= 1, "botocore was asked for each URL"
 
 
 # --- Replacing and deleting ----------------------------------------------------------------------
