@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage, storages
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from moto import mock_aws
 from storages.backends.s3 import S3Storage
@@ -361,3 +361,14 @@ def test_prune_works_on_the_bucket(editor, bucket, capsys):
 
     assert "Removed 1 rendition file(s)" in capsys.readouterr().out
     assert keys(bucket) == used
+
+
+def test_the_renditions_command_says_when_the_store_is_down(monkeypatch, settings):
+    film = Film.objects.create(title="Vertigo", year=1958)
+    Film.objects.filter(pk=film.pk).update(poster="posters/2026/0123456789abcdef01234567.jpg")
+    configured(monkeypatch, settings, DJANGO_S3_ENDPOINT_URL=DOWN)
+
+    with pytest.raises(CommandError, match="the picture store is not answering"):
+        call_command("renditions")
+    with pytest.raises(CommandError, match="The picture store failed"):
+        call_command("renditions", "--prune")
