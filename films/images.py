@@ -215,7 +215,7 @@ def storage_call(label: str = "picture"):
         raise
     except STORAGE_ERRORS as exc:
         logger.exception("The picture store failed")
-        reason = type(exc).__name__
+        reason = getattr(exc, "strerror", None) or type(exc).__name__  # "No space left on device"
         raise StorageUnavailable(UNAVAILABLE_MESSAGE.format(label=label, reason=reason)) from exc
 
 

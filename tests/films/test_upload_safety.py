@@ -359,7 +359,7 @@ def test_a_full_disk_is_a_message_in_the_form_and_nothing_is_kept(editor, target
     response = target.post(editor, row, upload(camera_photo("PNG"), "photo.png", "image/png"))
 
     errors = " ".join(target.errors(response))
-    assert "could not be stored: the picture store is not answering" in errors, errors
+    assert "could not be stored: the picture store is not answering (No space left" in errors
     assert "Nothing was saved" in errors
     assert len(calls) == 4
     assert stored_files() == set(), "the files written before the failure are still there"
