@@ -2,7 +2,7 @@
 
 DJANGO_DEBUG, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DJANGO_CSRF_TRUSTED_ORIGINS,
 DATABASE_URL (default: SQLite in the project folder), REDIS_URL (default: local memory cache),
-DJANGO_MEDIA_ROOT, DJANGO_DEFAULT_REGION. The README lists them all.
+DJANGO_MEDIA_ROOT or DJANGO_S3_* (pictures), DJANGO_DEFAULT_REGION. The README lists them all.
 """
 
 import os
@@ -184,8 +184,50 @@ MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
 # Django serves MEDIA_URL itself (filmmag/media.py): always with debug on; in production only if
 # nothing in front (nginx, an object store) does.
 FILMMAG_SERVE_MEDIA = DEBUG or env_bool("DJANGO_SERVE_MEDIA", False)
+# Pictures are stored in MEDIA_ROOT, or, when DJANGO_S3_BUCKET is set, in an S3-compatible bucket
+# (AWS S3, Cloudflare R2, MinIO, Scaleway...) through django-storages. The bucket (or the CDN at
+# DJANGO_S3_CUSTOM_DOMAIN) must be publicly readable: URLs are plain, not signed, so a page with
+# fifty pictures makes no signing call, and a picture's URL stays the same, cacheable for a year
+# (every stored name is made from the content and never reused for another file).
+S3_BUCKET = os.environ.get("DJANGO_S3_BUCKET", "")
+S3_ENDPOINT_URL = os.environ.get("DJANGO_S3_ENDPOINT_URL", "").rstrip("/")
+S3_CUSTOM_DOMAIN = os.environ.get("DJANGO_S3_CUSTOM_DOMAIN", "").strip("/")
+S3_REGION = os.environ.get("DJANGO_S3_REGION", "")
+PICTURE_CACHE_CONTROL = "public, max-age=31536000, immutable"
+if S3_BUCKET:
+    from botocore.config import Config as BotocoreConfig
+
+    default_storage = {
+        "BACKEND": "filmmag.storage.PublicS3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": S3_ENDPOINT_URL or None,
+            "region_name": S3_REGION or None,
+            # Unset: boto3 finds credentials itself (AWS_* variables, an instance role).
+            "access_key": os.environ.get("DJANGO_S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("DJANGO_S3_SECRET_ACCESS_KEY") or None,
+            "custom_domain": S3_CUSTOM_DOMAIN or None,
+            "location": os.environ.get("DJANGO_S3_LOCATION", "").strip("/"),
+            # Path style for a custom endpoint (MinIO, R2 and most others accept it), so the
+            # origin is the endpoint's own; AWS itself prefers bucket.s3.<region>.amazonaws.com.
+            "addressing_style": "path" if S3_ENDPOINT_URL else "virtual",
+            "querystring_auth": False,
+            # Never replace a stored object: a name already taken gets a suffix.
+            "file_overwrite": False,
+            "default_acl": os.environ.get("DJANGO_S3_ACL") or None,
+            "object_parameters": {"CacheControl": PICTURE_CACHE_CONTROL},
+            # A store that is down fails an upload within seconds, with a message in the form.
+            "client_config": BotocoreConfig(
+                connect_timeout=3,
+                read_timeout=15,
+                retries={"max_attempts": 2, "mode": "standard"},
+            ),
+        },
+    }
+else:
+    default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": default_storage,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -243,11 +285,27 @@ MAILERS = {
     }
 }
 
+
+def picture_origins() -> list[str]:
+    """Where pictures come from when they are not on this site: the CDN, or the bucket."""
+    if S3_CUSTOM_DOMAIN:
+        return [f"https://{S3_CUSTOM_DOMAIN.split('/')[0]}"]
+    if S3_ENDPOINT_URL:
+        return ["/".join(S3_ENDPOINT_URL.split("/")[:3])]
+    if S3_BUCKET:
+        region = S3_REGION or "us-east-1"
+        return [
+            f"https://{S3_BUCKET}.s3.amazonaws.com",
+            f"https://{S3_BUCKET}.s3.{region}.amazonaws.com",
+        ]
+    return []
+
+
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:"],
+    "img-src": [CSP.SELF, "data:", *picture_origins()],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],

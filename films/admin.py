@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
+from django.core.exceptions import ValidationError
 from django.db.models import Case, Count, IntegerField, Value, When
+from django.utils.datastructures import MultiValueDict
 from reversion.admin import VersionAdmin
 from taggit.managers import TaggableManager
 
 from films.forms import KeywordsField, OptimisticLockingForm
+from films.images import PictureNotSaved, files_removed_on_failure
 from films.models import (
     POSTER_FIELDS,
     Availability,
@@ -139,6 +142,39 @@ class FilmographyInline(admin.TabularInline):
         return False
 
 
+class PictureStorageAdminMixin:
+    """For an admin whose forms upload pictures: when the picture store fails (films.images.
+    PictureNotSaved), the editor gets the form back with the reason instead of a server error.
+
+    The save ran in the admin's transaction, so it is rolled back, and the files it stored are
+    removed. The form is then shown again from the same POST without its files (they may
+    have been consumed), with the reason as an error that keeps it from saving.
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            with files_removed_on_failure():
+                return super().changeform_view(request, object_id, form_url, extra_context)
+        except PictureNotSaved as error:
+            if request.method != "POST" or hasattr(request, "_picture_error"):
+                raise
+            request._picture_error = str(error)
+            request._files = MultiValueDict()
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        message = getattr(request, "_picture_error", None)
+        if message is None:
+            return form
+
+        def clean(self):
+            form.clean(self)
+            raise ValidationError(message, code="storage")
+
+        return type(form)(form.__name__, (form,), {"clean": clean})
+
+
 class OptimisticVersionAdmin(VersionAdmin):
     """django-reversion's admin (history, revert) for a model with an optimistic-locking
     ``version`` (see films.forms), a public slug and a poster.
@@ -166,7 +202,7 @@ class OptimisticVersionAdmin(VersionAdmin):
 
 
 @admin.register(Film)
-class FilmAdmin(OptimisticVersionAdmin):
+class FilmAdmin(PictureStorageAdminMixin, OptimisticVersionAdmin):
     formfield_overrides = {TaggableManager: {"form_class": KeywordsField}}
     form = OptimisticLockingForm
     list_display = ["title", "year", "director_names", "genre_names"]
@@ -216,7 +252,7 @@ class FilmAdmin(OptimisticVersionAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(PictureStorageAdminMixin, admin.ModelAdmin):
     list_display = ["name", "original_name", "birth_year", "death_year"]
     list_filter = ["credits__role", PersonInUseListFilter]
     search_fields = ["name", "original_name"]
@@ -256,7 +292,7 @@ class GenreAdmin(admin.ModelAdmin):
 
 
 @admin.register(StreamingService)
-class StreamingServiceAdmin(admin.ModelAdmin):
+class StreamingServiceAdmin(PictureStorageAdminMixin, admin.ModelAdmin):
     list_display = ["name", "website", "film_count"]
     fields = ["name", "slug", "website", "logo", "logo_alt"]
     list_filter = ["availabilities__offer_type", ServiceInUseListFilter]

@@ -8,7 +8,10 @@
 - stores it under a name made from its content, with the extension of what it is, whatever
   the file was called, and without the EXIF, GPS and XMP data a photo may carry;
 - removes a replaced, cleared or deleted file from storage once the transaction commits, and
-  only if no row still uses it.
+  only if no row still uses it;
+- removes the files a save wrote when that save fails (a store that is down, an IntegrityError),
+  and reports a store that is down as ``StorageUnavailable``, which the admin shows as a form
+  error (films.admin.PictureStorageAdminMixin) rather than a server error.
 
 The checks run in model validation (so every ModelForm, the admin included, shows them as
 field errors) and again, for a file nobody checked, before it is stored.
@@ -19,6 +22,8 @@ import io
 import logging
 import re
 import warnings
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import PurePosixPath
 
 from django import forms
@@ -168,17 +173,128 @@ class ImageUploadFormField(forms.FileField):
         return attrs
 
 
+# --- Storage that fails ---------------------------------------------------------------------------
+
+
+class PictureNotSaved(Exception):
+    """A picture could not be stored, so its row was not saved; the message is for editors."""
+
+
+class StorageUnavailable(PictureNotSaved):
+    """The picture store (MEDIA_ROOT's disk, the S3 bucket) refused a read or a write."""
+
+
+def _storage_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [OSError]
+    try:
+        from boto3.exceptions import Boto3Error
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:  # only the S3 storage needs them
+        pass
+    else:
+        errors += [Boto3Error, BotoCoreError, ClientError]
+    return tuple(errors)
+
+
+STORAGE_ERRORS = _storage_errors()
+
+UNAVAILABLE_MESSAGE = (
+    "The {label} could not be stored: the picture store is not answering ({reason}). Nothing "
+    "was saved. Try again in a few minutes, choosing the file again; if it keeps failing, "
+    "tell whoever runs the site."
+)
+
+
+@contextmanager
+def storage_call(label: str = "picture"):
+    """Turn a storage error into StorageUnavailable, with a message for editors. A missing file
+    is not an outage and passes through as FileNotFoundError."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise
+    except STORAGE_ERRORS as exc:
+        logger.exception("The picture store failed")
+        reason = getattr(exc, "strerror", None) or type(exc).__name__  # "No space left on device"
+        raise StorageUnavailable(UNAVAILABLE_MESSAGE.format(label=label, reason=reason)) from exc
+
+
+# The files stored since the innermost files_removed_on_failure() block began.
+_written: ContextVar[list | None] = ContextVar("filmmag_written_files", default=None)
+
+
+@contextmanager
+def files_removed_on_failure():
+    """Remove the files stored inside the block if it raises: a save that fails after writing
+    an upload and its renditions (a store that stops answering half-way, an IntegrityError)
+    leaves no file behind. Blocks nest: an outer block that fails removes what inner ones
+    wrote, so the admin's failing inline removes the poster its film saved first."""
+    outer = _written.get()
+    written: list = []
+    token = _written.set(written)
+    try:
+        yield
+    except BaseException:
+        _written.reset(token)
+        for storage, name in reversed(written):
+            try:
+                storage.delete(name)
+            except Exception:  # noqa: BLE001 - the store may be down; `renditions --prune` tidies
+                logger.warning("Could not remove %s after a failed save", name, exc_info=True)
+        raise
+    _written.reset(token)
+    if outer is not None:
+        outer.extend(written)
+
+
+def record_written(storage, name: str) -> None:
+    """Note a file this save stored, for files_removed_on_failure()."""
+    written = _written.get()
+    if written is not None:
+        written.append((storage, name))
+
+
+class WrittenFilesMixin:
+    """For a model with pictures: a save that fails removes the files it stored."""
+
+    def save(self, *args, **kwargs):
+        try:
+            with files_removed_on_failure():
+                super().save(*args, **kwargs)
+        finally:
+            self.__dict__.pop(_NEW_FILES, None)
+
+
+_NEW_FILES = "_filmmag_new_files"  # names stored since the instance's last save
+
+
+def stored_by_this_save(instance, name: str) -> bool:
+    """Whether ``name`` is an upload that the save now running stored (not an older file)."""
+    return name in instance.__dict__.get(_NEW_FILES, ())
+
+
 class CheckedImageFieldFile(models.fields.files.ImageFieldFile):
     """Every way of storing a file (a form's save, ``film.poster.save(...)``, the demo) checks
     it, removes its metadata and names it after its content."""
 
     def save(self, name, content, save=True):
         # Code that saves without full_clean() still cannot store an unchecked file.
-        image_format = _checked_format(content, self.field.verbose_name)
+        label = self.field.verbose_name
+        image_format = _checked_format(content, label)
         clean = without_metadata(content, image_format)
         if clean is not None:
             content = clean
-        super().save(generated_name(content, FORMATS[image_format][1]), content, save)
+        name = generated_name(content, FORMATS[image_format][1])
+        with files_removed_on_failure():
+            name = self.field.generate_filename(self.instance, name)
+            with storage_call(label):
+                self.name = self.storage.save(name, content, max_length=self.field.max_length)
+            record_written(self.storage, self.name)
+            self.instance.__dict__.setdefault(_NEW_FILES, set()).add(self.name)
+            self._set_instance_attribute(self.name, content)
+            self._committed = True
+            if save:
+                self.instance.save()
 
 
 class ImageUploadField(models.ImageField):
@@ -237,7 +353,7 @@ def without_metadata(file, image_format: str):
             file.seek(0)
             return None
         icc = image.info.get("icc_profile")
-        clean = ImageOps.exif_transpose(image)
+        clean = eight_bit(ImageOps.exif_transpose(image))
         if clean.mode not in ("RGB", "RGBA", "L", "LA", "P"):
             clean = clean.convert("RGB")
         clean.info.clear()
@@ -250,6 +366,14 @@ def without_metadata(file, image_format: str):
         clean.save(out, image_format, **options)
     file.seek(0)
     return ContentFile(out.getvalue())
+
+
+def eight_bit(image: Image.Image) -> Image.Image:
+    """A 16-bit greyscale image (a scan, a PNG export) as 8-bit greyscale. Pillow's own
+    conversion clips every value over 255, so all but the darkest greys would come out white."""
+    if image.mode in ("I", "I;16", "I;16L", "I;16B", "I;16N"):
+        return image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
+    return image
 
 
 # --- Removing files no row uses any more --------------------------------------------------------
@@ -342,7 +466,7 @@ def _remove_on_commit(field: models.FileField, name: str, using: str) -> None:
             return
         try:
             storage.delete(name)
-        except OSError:
+        except STORAGE_ERRORS:
             logger.exception("Could not remove the unused file %s", name)
 
     transaction.on_commit(remove, using=using, robust=True)

@@ -11,7 +11,7 @@ from django_countries.fields import CountryField
 from taggit.managers import TaggableManager
 from taggit.models import TaggedItem
 
-from films.images import ImageUploadField
+from films.images import ImageUploadField, WrittenFilesMixin
 from films.pictures import (
     Picture,
     RenditionsField,
@@ -64,7 +64,7 @@ class PersonQuerySet(models.QuerySet):
         return self.prefetch_related(Prefetch("credits", queryset=credits))
 
 
-class Person(models.Model):
+class Person(WrittenFilesMixin, models.Model):
     name = models.CharField(
         max_length=200, help_text="As credited in English, e.g. “Mikhail Kalatozov”."
     )
@@ -124,7 +124,7 @@ class Person(models.Model):
         )
 
 
-class StreamingService(models.Model):
+class StreamingService(WrittenFilesMixin, models.Model):
     name = models.CharField(max_length=200, unique=True)
     slug = slug_field(max_length=100)
     website = models.URLField(blank=True)
@@ -200,7 +200,7 @@ class FilmQuerySet(models.QuerySet):
         )
 
 
-class Film(models.Model):
+class Film(WrittenFilesMixin, models.Model):
     title = models.CharField(max_length=200, help_text="The English release title.")
     slug = slug_field(max_length=220, source="title")
     original_title = models.CharField(
@@ -355,7 +355,7 @@ class Credit(models.Model):
         return f"{label} ({self.character})" if self.character else label
 
 
-class Still(models.Model):
+class Still(WrittenFilesMixin, models.Model):
     """A frame or production photo from a film, shown on its page in ``order``."""
 
     film = models.ForeignKey(Film, on_delete=models.CASCADE, related_name="stills")

@@ -30,6 +30,15 @@ from django.db import models, transaction
 from django.db.models.signals import post_delete
 from PIL import Image, ImageOps
 
+from films.images import (
+    STORAGE_ERRORS,
+    PictureNotSaved,
+    eight_bit,
+    record_written,
+    storage_call,
+    stored_by_this_save,
+)
+
 logger = logging.getLogger(__name__)
 
 # Bump to make `manage.py renditions` regenerate everything after a change to SPECS or encoding.
@@ -98,7 +107,7 @@ def open_source(file) -> Image.Image:
     """The image as it should look: orientation applied, in RGB or RGBA, fully decoded."""
     file.seek(0)
     with Image.open(file) as image:
-        image = ImageOps.exif_transpose(image)
+        image = eight_bit(ImageOps.exif_transpose(image))
         icc = image.info.get("icc_profile")
         has_alpha = image.mode in ("RGBA", "LA", "PA") or (
             image.mode == "P" and "transparency" in image.info
@@ -180,12 +189,33 @@ def encode(image: Image.Image, fmt: str) -> bytes:
     return out.getvalue()
 
 
-def generate(storage, source_name: str, kind: str, focal: tuple[int, int]) -> dict:
+def generate(
+    storage, source_name: str, kind: str, focal: tuple[int, int], *, label: str = "picture"
+) -> dict:
     """Write every rendition of ``source_name`` for a picture of ``kind`` and return the JSON
-    that records them. A rendition already in storage (the same key) is not written again."""
+    that records them. A rendition already in storage (the same key) is not written again.
+
+    Raises StorageUnavailable when the store fails, having removed what it wrote."""
     key = rendition_key(source_name, focal)
-    with storage.open(source_name, "rb") as file:
-        source = open_source(file)
+    with storage_call(label), storage.open(source_name, "rb") as file:
+        data = file.read()  # all of it first: a store that fails is not a damaged image
+    source = open_source(io.BytesIO(data))
+    written = []
+    try:
+        result = _write_renditions(storage, source, key, kind, focal, label, written)
+    except BaseException:
+        for name in written:  # nothing half-made stays behind
+            try:
+                storage.delete(name)
+            except Exception:  # noqa: BLE001 - the store may be down; `renditions --prune` tidies
+                logger.warning("Could not remove the rendition %s", name, exc_info=True)
+        raise
+    for name in written:
+        record_written(storage, name)
+    return result
+
+
+def _write_renditions(storage, source, key, kind, focal, label, written: list) -> dict:
     has_alpha = source.mode == "RGBA"
     result = {"key": key, "source": list(source.size), "specs": {}}
     for spec_name in KINDS[kind]:
@@ -202,10 +232,16 @@ def generate(storage, source_name: str, kind: str, focal: tuple[int, int]) -> di
                 name = (
                     f"{RENDITION_DIR}/{key[:2]}/{key}/{spec.name}-{version.width}{ENCODING[fmt][1]}"
                 )
-                if not storage.exists(name):
-                    saved = storage.save(name, ContentFile(encode(version, fmt)))
-                    if saved != name:  # a race with another save of the same picture
-                        storage.delete(saved)
+                with storage_call(label):
+                    exists = storage.exists(name)
+                if not exists:
+                    data = ContentFile(encode(version, fmt))
+                    with storage_call(label):
+                        saved = storage.save(name, data)
+                        written.append(saved)
+                        if saved != name:  # a race with another save of the same picture
+                            storage.delete(saved)
+                            written.remove(saved)
                 files[fmt].append([version.width, name])
         for names in files.values():
             names.sort()
@@ -237,7 +273,7 @@ def remove_renditions_on_commit(storage, renditions: dict, keep: dict | None = N
         for name in names:
             try:
                 storage.delete(name)
-            except OSError:
+            except STORAGE_ERRORS:
                 logger.exception("Could not remove the unused rendition %s", name)
 
     transaction.on_commit(remove, robust=True)
@@ -283,11 +319,28 @@ class RenditionsField(models.JSONField):
             key = rendition_key(source.name, self.focal_point(model_instance))
             if current.get("key") == key:
                 return current
+            label = model_instance._meta.get_field(self.source).verbose_name
             try:
                 wanted = generate(
-                    source.storage, source.name, self.kind, self.focal_point(model_instance)
+                    source.storage,
+                    source.name,
+                    self.kind,
+                    self.focal_point(model_instance),
+                    label=label,
                 )
-            except Exception:  # noqa: BLE001 - a bad stored file must not stop the save
+            except PictureNotSaved:
+                raise
+            except Exception as exc:  # noqa: BLE001 - Pillow raises many types
+                if stored_by_this_save(model_instance, source.name):
+                    # A new upload passed the checks, so this is unexpected: refuse the save
+                    # (its files go) rather than keep a picture that cannot be shown.
+                    logger.exception("Could not make the renditions of %s", source.name)
+                    raise PictureNotSaved(
+                        f"The {label} could not be prepared for the site, so nothing was "
+                        "saved. Try another export of the image."
+                    ) from exc
+                # An older stored file that no longer reads (a restore gone wrong) must not
+                # stop the rest of the row from being saved.
                 logger.exception("Could not make the renditions of %s", source.name)
                 wanted = {}
         if current and current != wanted:

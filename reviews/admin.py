@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from taggit.managers import TaggableManager
 
+from films.admin import PictureStorageAdminMixin
 from films.forms import KeywordsField, OptimisticLockingForm
 from reviews import admin_tags  # noqa: F401  (the tag admin: rename, merge, duplicates)
 from reviews.admin_history import ReviewHistoryMixin
@@ -208,7 +209,9 @@ class ReviewAdminForm(OptimisticLockingForm):
 
 
 @admin.register(Review)
-class ReviewAdmin(ReviewHistoryMixin, ReviewPreviewAdminMixin, admin.ModelAdmin):
+class ReviewAdmin(
+    PictureStorageAdminMixin, ReviewHistoryMixin, ReviewPreviewAdminMixin, admin.ModelAdmin
+):
     formfield_overrides = {TaggableManager: {"form_class": KeywordsField}}
     form = ReviewAdminForm
     list_display = [

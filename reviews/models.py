@@ -13,7 +13,7 @@ from django.utils import timezone
 from taggit.managers import TaggableManager
 from taggit.models import TaggedItem
 
-from films.images import ImageUploadField
+from films.images import ImageUploadField, WrittenFilesMixin
 from films.models import Film, revision_tagged_items, slug_field
 from films.pictures import (
     Picture,
@@ -168,7 +168,7 @@ def review_state(status: str, published_at, expires_at, now) -> ReviewState:
     return ReviewState(status)
 
 
-class Review(models.Model):
+class Review(WrittenFilesMixin, models.Model):
     Status = ReviewStatus
     State = ReviewState
 

@@ -6,8 +6,9 @@
   never more SQL queries than the crawl's budget for the page type;
 - the review importer, with mutations of a real house-format document: a report, or a
   DocumentError / ReviewImportError with a message, and nothing written when it fails;
-- the poster upload in the film admin: a saved poster that fully decodes, or the form back with
-  an error and no file left in storage.
+- the picture uploads in the admin (posters, stills, portraits, logos, review lead images): a
+  saved picture whose original and renditions fully decode, or the form back with an error on
+  the picture and no file left in storage.
 
 Examples are bounded and derandomised by the Hypothesis profile in tests/conftest.py: every run
 tries the same inputs, in CI and locally.
@@ -28,18 +29,21 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.urls.exceptions import Resolver404
 from hypothesis import given, note
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from PIL import Image
 from taggit.models import Tag, TaggedItem
 
 from films.filters import DECADES, Reviewed, Sort
 from films.models import Availability, Credit, Film, Genre, Person, StreamingService
+from films.pictures import rendition_names
 from reviews.models import Review
 from reviews.parser import DocumentError, parse_document
 from reviews.preview import preview_link_create
 from reviews.services import ReviewImportError, review_import_file
 from tests.admin_helpers import editor_client
 from tests.factories import make_film, make_review
+from tests.films.picture_forms import TARGETS
 from tests.films.test_admin import film_form_data
 from tests.test_crawl import CEILING, QUERY_BUDGET
 
@@ -501,5 +505,36 @@ def test_poster_upload_is_saved_whole_or_refused_with_a_message():
                     image.load()
             except OSError as error:
                 pytest.fail(f"a poster that does not decode in full was saved: {error}")
+
+    check()
+
+
+@pytest.mark.parametrize("target", [t for t in TARGETS if t.kind != "poster"], ids=str)
+def test_every_other_picture_upload_is_saved_whole_or_refused_with_a_message(target):
+    """Stills (an inline of the film form), portraits, logos and review lead images: the same
+    files as the posters above, through their own admin forms."""
+    row = target.make()
+    client = editor_client("fuzzer")
+
+    @hypothesis_settings(max_examples=30)
+    @given(upload=poster_files())
+    def check(upload):
+        note(f"{upload.name} ({upload.content_type}): {upload.size} bytes {upload.read(24)!r}…")
+        upload.seek(0)
+        before = stored_files()
+        response = target.post(client, row, upload)
+        assert response.status_code in (200, 302)
+        if response.status_code == 200:
+            assert target.field_errors(response), f"refused without a message: {response}"
+            assert stored_files() == before, "a refused upload was left in storage"
+        else:
+            picture = target.picture(row)
+            assert picture, "an accepted upload has no renditions"
+            for name in [picture.file.name, *rendition_names(picture.renditions)]:
+                try:
+                    with Image.open(Path(settings.MEDIA_ROOT) / name) as image:
+                        image.load()
+                except OSError as error:
+                    pytest.fail(f"{name} was saved but does not decode in full: {error}")
 
     check()

@@ -1,11 +1,21 @@
 """Make missing or out-of-date renditions: after a restore, a change to films.pictures.SPECS
-(bump SPEC_VERSION) or to DJANGO_IMAGE_FORMATS. Pages never make them; this or a save does."""
+(bump SPEC_VERSION) or to DJANGO_IMAGE_FORMATS. Pages never make them; this or a save does.
+
+``--prune`` instead removes the rendition files that no row names: left by a save that failed
+while the store was down, or by a change of specs whose old files could not be removed then.
+Files younger than ``--min-age`` minutes are kept, as a save in progress may not have
+committed the row that names them yet."""
+
+from datetime import timedelta
+from pathlib import Path
 
 from django.apps import apps
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
-from films.pictures import RenditionsField, rendition_key
+from films.images import STORAGE_ERRORS, PictureNotSaved
+from films.pictures import RENDITION_DIR, RenditionsField, rendition_key, rendition_names
 
 
 def picture_fields():
@@ -26,8 +36,37 @@ class Command(BaseCommand):
         parser.add_argument(
             "--all", action="store_true", help="Make them again even where they are up to date."
         )
+        parser.add_argument(
+            "--prune",
+            action="store_true",
+            help="Remove the rendition files no picture uses (instead of making any).",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="With --prune: list, remove nothing."
+        )
+        parser.add_argument(
+            "--min-age",
+            type=int,
+            default=60,
+            metavar="MINUTES",
+            help="With --prune: keep files younger than this (default: 60).",
+        )
 
-    def handle(self, *args, models=(), all=False, **options):
+    def handle(self, *args, models=(), all=False, prune=False, **options):
+        if prune:
+            return self.prune(
+                dry_run=options["dry_run"],
+                min_age=options["min_age"],
+                verbosity=options["verbosity"],
+            )
+        if options["dry_run"]:
+            raise CommandError("--dry-run goes with --prune.")
+        try:
+            self.make(models, all)
+        except PictureNotSaved as error:
+            raise CommandError(str(error)) from error
+
+    def make(self, models, all):
         made = 0
         only = {label.lower() for label in models}
         for model, field in picture_fields():
@@ -55,3 +94,58 @@ class Command(BaseCommand):
     @staticmethod
     def _focal_fields(field):
         return [f"{field.focal}_x", f"{field.focal}_y"] if field.focal else []
+
+    def prune(self, *, dry_run: bool, min_age: int, verbosity: int):
+        used_by_storage = {}
+        for model, field in picture_fields():
+            storage = model._meta.get_field(field.source).storage
+            used = used_by_storage.setdefault(storage, set())
+            for renditions in model._base_manager.values_list(field.attname, flat=True).iterator():
+                used |= rendition_names(renditions)
+        cutoff = timezone.now() - timedelta(minutes=min_age)
+        unused = kept = young = 0
+        for storage, used in used_by_storage.items():
+            try:
+                for name in stored_files(storage, RENDITION_DIR):
+                    if name in used:
+                        kept += 1
+                    elif min_age and storage.get_modified_time(name) > cutoff:
+                        young += 1
+                    else:
+                        unused += 1
+                        if verbosity >= 2:
+                            self.stdout.write(f"  {name}")
+                        if not dry_run:
+                            storage.delete(name)
+            except STORAGE_ERRORS as error:
+                raise CommandError(f"The picture store failed: {error}") from error
+            if not dry_run:
+                remove_empty_folders(storage, RENDITION_DIR)
+        verb = "Would remove" if dry_run else "Removed"
+        self.stdout.write(
+            f"{verb} {unused} rendition file(s) no picture uses; {kept} in use"
+            + (f", {young} kept as younger than {min_age} minute(s)." if young else ".")
+        )
+
+
+def stored_files(storage, folder: str):
+    """Every file under ``folder`` in ``storage``, with its path."""
+    try:
+        folders, files = storage.listdir(folder)
+    except FileNotFoundError:  # nothing was ever stored there
+        return
+    for name in files:
+        yield f"{folder}/{name}"
+    for sub in folders:
+        yield from stored_files(storage, f"{folder}/{sub}")
+
+
+def remove_empty_folders(storage, folder: str) -> None:
+    """On a disk, the folders pruning emptied (an object store has no folders)."""
+    try:
+        root = Path(storage.path(folder))
+    except NotImplementedError:
+        return
+    for path in sorted(root.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        if path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
