@@ -115,6 +115,16 @@ class Person(models.Model):
         return f"Portrait of {self.name}" if self.name else ""
 
     @property
+    def monogram(self) -> str:
+        """Up to two initials, shown in place of a missing portrait: "TS" for Tatiana Samoilova."""
+        words = self.name.split()
+        named = [word for word in words if word[0].isalnum()] or words
+        if not named:
+            return ""
+        ends = named[:1] + named[1:][-1:]  # the first word and, if there is another, the last
+        return "".join(word[0] for word in ends).upper()
+
+    @property
     def portrait_picture(self) -> Picture:
         return Picture(
             self.portrait,
