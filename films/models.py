@@ -116,13 +116,15 @@ class Person(models.Model):
 
     @property
     def monogram(self) -> str:
-        """Up to two initials, shown in place of a missing portrait: "TS" for Tatiana Samoilova."""
-        words = self.name.split()
-        named = [word for word in words if word[0].isalnum()] or words
-        if not named:
-            return ""
-        ends = named[:1] + named[1:][-1:]  # the first word and, if there is another, the last
-        return "".join(word[0] for word in ends).upper()
+        """Up to two initials, shown in place of a missing portrait: "TS" for Tatiana Samoilova.
+
+        The first letter or digit of the first and last words that have one; a name with none
+        ("!!!") shows its first character."""
+        firsts = [next((c for c in word if c.isalnum()), "") for word in self.name.split()]
+        firsts = [c for c in firsts if c]
+        if not firsts:
+            return self.name.strip()[:1]
+        return (firsts[0] + (firsts[-1] if len(firsts) > 1 else "")).upper()
 
     @property
     def portrait_picture(self) -> Picture:
