@@ -96,6 +96,11 @@ def test_on_a_phone_results_come_first_and_filters_open_without_javascript(new_c
     expect(summary(page)).to_have_text("Filters")
     expect(genre(page, "War")).to_be_hidden()
     expect(page.get_by_role("button", name="Apply filters")).to_be_hidden()
+    # Two posters a row.
+    cards = page.get_by_role("region", name="Films").get_by_role("article")
+    boxes = [cards.nth(n).bounding_box() for n in range(3)]
+    assert boxes[0]["y"] == boxes[1]["y"] < boxes[2]["y"]
+    assert boxes[0]["width"] > 140
 
     summary(page).click()
     expect(genre(page, "War")).to_be_visible()
