@@ -94,6 +94,9 @@ class ReviewAdminForm(OptimisticLockingForm):
         "Needed to send a review back.",
     )
 
+    class Meta:
+        widgets = {"standfirst": forms.Textarea(attrs={"rows": 2, "cols": 80, "maxlength": 300})}
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.change = None
@@ -232,7 +235,7 @@ class ReviewAdmin(ReviewHistoryMixin, ReviewPreviewAdminMixin, admin.ModelAdmin)
     fieldsets = [
         (
             "Film and byline",
-            {"fields": ["film", "headline", "slug", "byline", "author", "rating"]},
+            {"fields": ["film", "headline", "standfirst", "slug", "byline", "author", "rating"]},
         ),
         (
             "Lead image",

@@ -25,6 +25,7 @@ from films.pictures import (
     focal_field,
     require_alt,
 )
+from reviews.text import first_sentence, repeats_title
 
 # One decimal place, as the column stores them ("4.0", not "4"), so a saved rating matches
 # its choice when a form shows it again.
@@ -110,6 +111,11 @@ class ReviewQuerySet(models.QuerySet):
         """Review cards: with the film's stills, for each card's lead picture."""
         return self.select_related("film", "author").prefetch_related("film__stills")
 
+    def for_home(self, count: int = 7):
+        """The home page's stories, newest first: the first leads, with its lead picture (no
+        query per picture: renditions are on the rows, stills come in one prefetch)."""
+        return self.published().for_listing()[:count]
+
     def for_feed(self):
         return self.select_related("film", "author")
 
@@ -169,6 +175,12 @@ class Review(models.Model):
     film = models.ForeignKey(Film, on_delete=models.PROTECT, related_name="reviews")
     headline = models.CharField(max_length=200)
     slug = slug_field(max_length=220, source="headline")
+    standfirst = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="One or two sentences under the headline, on the review and its cards. "
+        "Left empty, the conclusion's first sentence is shown.",
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -331,6 +343,19 @@ class Review(models.Model):
             return still.picture
         poster = self.film.poster_picture
         return poster or None
+
+    @property
+    def summary(self) -> str:
+        """The standfirst readers see: the editor's, else the conclusion's first sentence."""
+        return self.standfirst.strip() or first_sentence(self.conclusion)
+
+    @property
+    def filed_under(self) -> list:
+        """The keywords shown to readers: all but those that only repeat the film's title
+        ("Vertigo 1958 review"), which are written for search engines. From the ``keywords``
+        prefetch of ``for_detail()``."""
+        titles = (self.film.title, self.film.original_title)
+        return [tag for tag in self.keywords.all() if not repeats_title(tag.name, *titles)]
 
     @staticmethod
     def state_condition(state: "Review.State", now) -> Q:

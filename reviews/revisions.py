@@ -32,6 +32,7 @@ from reviews.workflow import review_return_to_draft
 # The sections of the comparison, in the order of the review's own form.
 SECTIONS = [
     ("headline", "Headline"),
+    ("standfirst", "Standfirst"),
     ("film", "Film"),
     ("rating", "Rating"),
     ("synopsis", "Synopsis"),
@@ -40,7 +41,7 @@ SECTIONS = [
     ("conclusion", "Conclusion"),
     ("keywords", "Keywords"),
 ]
-PROSE = {"synopsis", "critique", "criticisms", "conclusion"}
+PROSE = {"standfirst", "synopsis", "critique", "criticisms", "conclusion"}
 _RATING_LABELS = dict(RATING_CHOICES)
 # Words, runs of white space, and single other characters (punctuation, symbols, emoji).
 _TOKENS = re.compile(r"\w+|\s+|[^\w\s]")
@@ -55,6 +56,7 @@ class Snapshot:
     """What the history compares and a restore brings back: the review's sections."""
 
     headline: str
+    standfirst: str
     film: int | None
     rating: Decimal | None
     synopsis: str

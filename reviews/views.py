@@ -1,5 +1,5 @@
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, F, OuterRef
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,14 +14,26 @@ from reviews.preview import Preview, mark_private, preview_of, previewable_by
 
 
 class HomeView(ListView):
+    """The front page: the lead story, the latest reviews, and ways into the catalogue."""
+
     template_name = "reviews/home.html"
     context_object_name = "reviews"
 
     def get_queryset(self):
-        return Review.objects.published().for_listing()[:6]
+        return Review.objects.for_home()
 
     def get_context_data(self, **kwargs):
+        stories = list(self.object_list)
+        decades = (
+            Film.objects.annotate(decade=F("year") / 10 * 10)
+            .values_list("decade")
+            .annotate(film_count=Count("pk"))
+            .order_by("decade")
+        )
         return super().get_context_data(
+            lead=stories[0] if stories else None,
+            latest=stories[1:],
+            decades=[(decade, f"{decade}s", n) for decade, n in decades],
             genres=Genre.objects.annotate(film_count=Count("films"))
             .filter(film_count__gt=0)
             .order_by("name"),

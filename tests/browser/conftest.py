@@ -6,9 +6,13 @@ browser, or a missing axe-core, fails them instead, so a green CI run always dro
 
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.db import connection
+from django.test.testcases import LiveServerThread
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -26,6 +30,30 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+class OneRequestAtATimeWSGIServer(ThreadedWSGIServer):
+    """The live server, running one request at a time on SQLite.
+
+    The SQLite test database lives in memory with a shared cache, where a write meets another
+    connection's open transaction with "database table is locked" at once (a busy timeout does
+    not apply), and the site answers with its 503 page: an autocomplete still loading as the
+    form is saved was enough on CI. A real server's database has no such shared-cache locks.
+    """
+
+    def set_app(self, application):
+        if connection.vendor != "sqlite":
+            return super().set_app(application)
+        lock = threading.Lock()
+
+        def one_at_a_time(environ, start_response):
+            with lock:
+                return application(environ, start_response)
+
+        return super().set_app(one_at_a_time)
+
+
+LiveServerThread.server_class = OneRequestAtATimeWSGIServer
 
 
 def chromium_path() -> str | None:

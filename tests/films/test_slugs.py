@@ -8,11 +8,13 @@ from django import forms
 from django.apps import apps
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils.html import escape
 from taggit.models import Tag
 
 from films.models import Film, Genre, Person, SlugHistory, StreamingService
 from films.slugs import SLUG_MAX_LENGTH, slug_base, unique_slug
 from reviews.models import Review
+from reviews.text import repeats_title
 from tests.factories import make_film, make_review
 
 pytestmark = pytest.mark.django_db
@@ -89,9 +91,12 @@ def test_any_name_gives_working_pages_and_links(client, name):
         assert url.isascii(), url
         response = client.get(url)
         assert response.status_code == 200, url
-    # Film and review pages link to the keyword's page.
+    # Film pages link to the keyword's page; review pages too, unless the keyword only repeats
+    # the film's title (README, "How the magazine looks"), and then it is in the meta keywords.
     assert pages[-1] in client.get(film.get_absolute_url()).content.decode()
-    assert pages[-1] in client.get(review.get_absolute_url()).content.decode()
+    review_html = client.get(review.get_absolute_url()).content.decode()
+    assert (pages[-1] in review_html) is not repeats_title(keyword, film.title)
+    assert f'<meta name="keywords" content="{escape(keyword)}">' in review_html
 
 
 def test_the_same_name_twice_gets_distinct_slugs():

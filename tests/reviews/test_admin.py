@@ -87,6 +87,29 @@ def test_review_change_form_follows_the_reviews_sections(admin_client):
     ]
 
 
+def test_the_standfirst_is_written_under_the_headline_and_shown_on_the_site(admin_client, client):
+    film = make_film("The Cranes Are Flying")
+    page = admin_client.get(reverse("admin:reviews_review_add"))
+    html = page.text
+    assert (
+        html.index('name="headline"') < html.index('name="standfirst"') < html.index('name="slug"')
+    )
+    assert re.search(r'<textarea name="standfirst"[^>]*maxlength="300"', html)
+
+    response = admin_client.post(
+        reverse("admin:reviews_review_add"),
+        review_form_data(film, standfirst="Love and war, in one long take.", status="published"),
+    )
+
+    assert response.status_code == 302, form_errors(response)
+    review = Review.objects.get()
+    assert review.standfirst == "Love and war, in one long take."
+    assert (
+        '<p class="standfirst">Love and war, in one long take.</p>'
+        in client.get(review.get_absolute_url()).text
+    )
+
+
 def test_rating_is_offered_as_half_star_choices(admin_client):
     response = admin_client.get(reverse("admin:reviews_review_add"))
 

@@ -59,6 +59,7 @@ def review_form_data(review, **fields):
     data = {
         "film": review.film_id,
         "headline": review.headline,
+        "standfirst": review.standfirst,
         "slug": review.slug,
         "byline": review.byline,
         "author": review.author_id or "",
@@ -454,6 +455,19 @@ def test_the_comparison_shows_words_removed_and_added_in_their_section(editor):
     for unchanged in ("headline", "synopsis", "conclusion", "film", "rating"):
         assert "(unchanged)" in section(response, unchanged)
     assert "<del>" not in section(response, "headline")
+
+
+def test_the_standfirst_is_compared_and_restored_with_the_text(editor):
+    review = make_review(standfirst="Kalatozov’s war, seen from the home front.")
+    first = versions(review)[-1]
+    edited(editor, review, standfirst="Kalatozov’s war, seen from the stairs.")
+
+    response = editor.get(diff_url(review, first))
+
+    assert "<del>home front</del><ins>stairs</ins>" in section(response, "standfirst")
+    editor.post(restore_url(review, first), {"loaded_version": review.version})
+    review.refresh_from_db()
+    assert review.standfirst == "Kalatozov’s war, seen from the home front."
 
 
 def test_the_comparison_keeps_markup_in_the_text_escaped(editor):
