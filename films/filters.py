@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django_filters.fields import ModelChoiceField, ModelMultipleChoiceField
 
@@ -61,6 +62,13 @@ class Reviewed(models.TextChoices):
 
 
 MAX_SLUGS_PER_FILTER = 100  # a query string can repeat a key thousands of times
+# Columns of a service that its lookup row carries (empty for genres and people), by alias.
+SERVICE_EXTRA = {
+    "x_website": "website",
+    "x_logo": "logo",
+    "x_logo_alt": "logo_alt",
+    "x_renditions": "logo_renditions",
+}
 
 
 class LookupMixin:
@@ -171,20 +179,28 @@ class FilmFilter(django_filters.FilterSet):
             distinct = dict.fromkeys(self.data.getlist(name))
             slugs = [v for v in distinct if v and "\x00" not in v][:MAX_SLUGS_PER_FILTER]
             if slugs:
-                extra = F("website") if model is StreamingService else Value("")
+                # A service's page shows its website and logo: their columns come along.
+                extra = {
+                    column: F(field) if model is StreamingService else Value("")
+                    for column, field in SERVICE_EXTRA.items()
+                }
+                if model is StreamingService:
+                    extra["x_renditions"] = Cast("logo_renditions", models.TextField())
                 parts.append(
                     model.objects.filter(slug__in=slugs)
-                    .annotate(kind=Value(name), extra=extra)
-                    .values_list("kind", "pk", "name", "slug", "extra")
+                    .annotate(kind=Value(name), **extra)
+                    .values_list("kind", "pk", "name", "slug", *SERVICE_EXTRA)
                     .order_by()
                 )
         lookups = {name: {} for name in self.REFERENCED}
         if parts:
-            for kind, pk, name, slug, extra in parts[0].union(*parts[1:], all=True):
+            for kind, pk, name, slug, *extra in parts[0].union(*parts[1:], all=True):
                 model = self.REFERENCED[kind]
                 fields, values = ["id", "name", "slug"], [pk, name, slug]
                 if model is StreamingService:
-                    fields, values = [*fields, "website"], [*values, extra]
+                    website, logo, logo_alt, renditions = extra
+                    fields += ["website", "logo", "logo_alt", "logo_renditions"]
+                    values += [website, logo, logo_alt, json.loads(renditions or "{}")]
                 lookups[kind][slug] = model.from_db(self.queryset.db, fields, values)
         return lookups
 

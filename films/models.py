@@ -115,6 +115,18 @@ class Person(WrittenFilesMixin, models.Model):
         return f"Portrait of {self.name}" if self.name else ""
 
     @property
+    def monogram(self) -> str:
+        """Up to two initials, shown in place of a missing portrait: "TS" for Tatiana Samoilova.
+
+        The first letter or digit of the first and last words that have one; a name with none
+        ("!!!") shows its first character."""
+        firsts = [next((c for c in word if c.isalnum()), "") for word in self.name.split()]
+        firsts = [c for c in firsts if c]
+        if not firsts:
+            return self.name.strip()[:1]
+        return (firsts[0] + (firsts[-1] if len(firsts) > 1 else "")).upper()
+
+    @property
     def portrait_picture(self) -> Picture:
         return Picture(
             self.portrait,

@@ -143,7 +143,10 @@ class FilmDetailView(SlugRedirectMixin, DetailView):
             ),
             crew=crew,
             where_to_watch=_group_availability(film.availabilities.all()),
+            stills=[(still, still.picture) for still in film.stills.all() if still.picture],
             reviews=film.published_reviews,
+            # The magazine's verdict: its latest published review that gives a rating.
+            rated=next((r for r in film.published_reviews if r.rating is not None), None),
             **kwargs,
         )
 

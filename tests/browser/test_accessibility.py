@@ -24,5 +24,9 @@ def test_film_list_is_usable_on_a_phone(page, pages, assert_accessible):
     page.goto(reverse("films:film_list"))
 
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    # The filters are a closed panel below the heading: opened, they are checked too.
+    assert not page.get_by_role("button", name="Apply filters").is_visible()
+    assert_accessible()
+    page.locator("summary", has_text="Filters").click()
     assert page.get_by_role("button", name="Apply filters").is_visible()
     assert_accessible()

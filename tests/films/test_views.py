@@ -1,5 +1,6 @@
 import pytest
 from django.urls import reverse
+from pytest_django.asserts import assertContains
 
 from tests.factories import make_film, make_person, make_review
 
@@ -32,18 +33,75 @@ def test_film_page_shows_facts_cast_crew_and_where_to_watch(client, cranes):
     response = client.get(cranes.get_absolute_url())
 
     assert response.status_code == 200
+    assertContains(
+        response,
+        '<h1>The Cranes Are Flying <span class="film-hero__year">(1957)</span></h1>',
+        html=True,
+    )
+    assertContains(response, "Летят журавли")
+    assertContains(
+        response,
+        '<p class="film-hero__directors">Directed by '
+        '<a href="/people/mikhail-kalatozov/">Mikhail Kalatozov</a></p>',
+        html=True,
+    )
+    assertContains(
+        response,
+        '<ul class="film-hero__facts" aria-label="At a glance">'
+        "<li>1957</li><li>97 minutes</li></ul>",
+        html=True,
+    )
     html = response.content.decode()
-    assert "<h1>The Cranes Are Flying" in html
-    assert "Летят журавли" in html
-    assert "97 minutes" in html
-    assert "Mikhail Kalatozov" in html
     assert html.index("Tatiana Samoilova") < html.index("Aleksey Batalov")
-    assert "Veronika" in html
-    assert "Cinematographer" in html and "Sergei Urusevsky" in html
-    assert "Subscription" in html and "Criterion Channel" in html
-    assert "United Kingdom:" in html and "United States:" in html
-    rent = html[html.index("<h3>Rent</h3>") :]
-    assert rent.index("United States:") < rent.index("United Kingdom:")  # the site's region first
+    assertContains(
+        response,
+        '<div class="person-card"><span class="monogram person-card__portrait" aria-hidden="true">'
+        'TS</span><a class="person-card__name" href="/people/tatiana-samoilova/">'
+        'Tatiana Samoilova</a><span class="person-card__note">Veronika</span></div>',
+        html=True,
+    )
+    assertContains(
+        response,
+        '<div class="crew__role"><dt>Cinematographer</dt>'
+        '<dd><a href="/people/sergei-urusevsky/">Sergei Urusevsky</a></dd></div>',
+        html=True,
+    )
+
+
+def chip(slug, name):
+    return (
+        f'<li><a class="service-chip" href="/services/{slug}/">'
+        f'<span class="service-chip__name">{name}</span></a></li>'
+    )
+
+
+def test_where_to_watch_groups_offers_by_type_with_the_sites_region_first(client, cranes):
+    response = client.get(cranes.get_absolute_url())
+
+    assertContains(
+        response,
+        '<div class="watch__group"><h3 class="watch__offer">Subscription</h3>'
+        '<p class="watch__region">United States</p>'
+        f'<ul class="watch__services">{chip("criterion-channel", "Criterion Channel")}</ul></div>',
+        html=True,
+    )
+    assertContains(
+        response,
+        '<div class="watch__group"><h3 class="watch__offer">Rent</h3>'
+        '<p class="watch__region">United States</p>'
+        f'<ul class="watch__services">{chip("google-play", "Google Play")}'
+        f"{chip('itunes', 'iTunes')}</ul>"
+        '<p class="watch__region">United Kingdom</p>'
+        f'<ul class="watch__services">{chip("google-play", "Google Play")}</ul></div>',
+        html=True,
+    )
+    assertContains(
+        response,
+        '<div class="watch__group"><h3 class="watch__offer">Buy</h3>'
+        '<p class="watch__region">United States</p>'
+        f'<ul class="watch__services">{chip("itunes", "iTunes")}</ul></div>',
+        html=True,
+    )
 
 
 def test_film_page_lists_only_published_reviews(client, cranes):
