@@ -20,7 +20,7 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3 \
 	&& { command -v $$c; break; }; done)
 
 .PHONY: run serve test test-fast test-browser lint format check bench demo editor clean help node_modules \
-	backup restore load
+	backup restore load lighthouse
 
 help:
 	@echo "make run     set up (venv, database, demo content) and serve on http://$(HOST):$(PORT)"
@@ -29,7 +29,9 @@ help:
 	@echo "make restore ARCHIVE=path  replace database + media with a backup (asks first)"
 	@echo "make load    gunicorn + demo data under wrk on 127.0.0.1 (DURATION=60s CONNECTIONS=32)"
 	@echo "make lint    ruff check + format check;  make check  Django checks + missing migrations"
-	@echo "make bench   query counts and timings;   make editor new admin password for 'editor' (and unlock it)"
+	@echo "make bench   query counts and timings, renditions and image bytes per page"
+	@echo "make lighthouse  Lighthouse scores (mobile, desktop) of the demo on 127.0.0.1; reports in artifacts/lighthouse/"
+	@echo "make editor  new admin password for 'editor' (and unlock it)"
 
 $(BIN)/activate:
 	@test -n "$(PYTHON)" || { echo "Python 3.12+ not found: install it (e.g. pyenv install 3.13) or pass PYTHON=/path/to/python3.12"; exit 1; }
@@ -88,6 +90,15 @@ check: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(PY) bench/run.py
 
+# Lighthouse from npm, pinned in its own package.json so the test suite's node_modules stay small;
+# it drives Debian's Chromium (CHROME_PATH).
+LIGHTHOUSE_MODULES := bench/lighthouse/node_modules/.package-lock.json
+$(LIGHTHOUSE_MODULES): bench/lighthouse/package.json bench/lighthouse/package-lock.json
+	cd bench/lighthouse && npm ci --ignore-scripts --no-audit --no-fund
+
+lighthouse: $(VENV)/.installed $(LIGHTHOUSE_MODULES)
+	CHROME_PATH=$${CHROME_PATH:-/usr/bin/chromium} $(PY) bench/lighthouse.py $(if $(LIGHTHOUSE_PORT),--port $(LIGHTHOUSE_PORT))
+
 backup: $(VENV)/.installed
 	$(PY) manage.py backup $(if $(OUTPUT),--output "$(OUTPUT)")
 
@@ -103,4 +114,4 @@ load: $(VENV)/.installed
 	$(PY) bench/load.py --duration $(DURATION) --connections $(CONNECTIONS) --workers $(WORKERS)
 
 clean:
-	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules bench/lighthouse/node_modules staticfiles .pytest_cache .ruff_cache

@@ -1,7 +1,9 @@
-"""Queries per request and response times of the public pages as the catalogue grows.
+"""Queries per request and response times of the public pages as the catalogue grows; the
+time a large poster's renditions take; the picture bytes a reader's browser fetches.
 
     make bench                      # 100, 1,000 and 5,000 films in a throw-away SQLite database
     .venv/bin/python bench/run.py --sizes 100 1000 --requests 10
+    .venv/bin/python bench/run.py --only pictures
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/filmmag_bench .venv/bin/python bench/run.py
 
 With DATABASE_URL the script migrates that database and ADDS its generated films to it: give
@@ -10,6 +12,13 @@ so the times are Django's own (views, ORM, templates), without a web server in f
 "Cold" empties the cache before every request (the first visit after a catalogue change);
 "warm" repeats the same page with the cached film-list counts in place. The cache is the
 process's local memory unless REDIS_URL is set.
+
+Pictures: the renditions of a 4000x6000 poster (the largest a phone camera or a studio sends),
+made as a save makes them, median wall and CPU time of a few runs, with the formats of
+DJANGO_IMAGE_FORMATS (and with AVIF added, where Pillow has it). Then the image bytes that the
+home page and the film list make Chromium download at 375 and 1440 px wide, at device pixel
+ratios 1 and 2, after scrolling to the bottom: the demo magazine with its pictures, served by
+gunicorn on 127.0.0.1 (bench/demo_server.py).
 """
 
 import argparse
@@ -25,6 +34,7 @@ from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))  # artwork.py, demo_server.py, load.py
 GENRES = [
     "Drama", "War", "Romance", "Comedy", "Thriller", "Horror", "Documentary", "Western",
     "Animation", "Science Fiction", "Crime", "Musical", "Mystery", "Adventure",
@@ -203,11 +213,122 @@ def measure(client, url: str, requests: int) -> dict:
     }
 
 
+def rendition_times(runs: int) -> None:
+    """Wall and CPU time of making every rendition of a 4000x6000 poster, as a save does."""
+    from artwork import encoded, photo
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import FileSystemStorage
+    from django.test.utils import override_settings
+    from load import load_average
+    from PIL import features
+
+    from films.pictures import generate, modern_formats, rendition_names
+
+    size = (4000, 6000)
+    source = encoded(photo(size, seed=1957))
+    print(
+        f"\nRenditions of one {size[0]}x{size[1]} JPEG poster ({len(source) / 1e6:.1f} MB): "
+        f"median of {runs} runs; load average {load_average()}"
+    )
+    print(f"  {'formats':<26} {'files':>5} {'bytes':>10} {'wall s':>8} {'CPU s':>8}   runs (wall)")
+    choices = [modern_formats()]
+    if features.check("avif") and "avif" not in modern_formats():
+        choices.append(("avif", *modern_formats()))
+    for formats in choices:
+        walls, cpus = [], []
+        for _ in range(runs):
+            folder = tempfile.mkdtemp(prefix="filmmag-bench-renditions-")
+            storage = FileSystemStorage(location=folder)
+            name = storage.save("posters/big.jpg", ContentFile(source))
+            with override_settings(FILMMAG_IMAGE_FORMATS=formats):
+                wall, cpu = time.perf_counter(), time.process_time()
+                made = generate(storage, name, "poster", (50, 50))
+                walls.append(time.perf_counter() - wall)
+                cpus.append(time.process_time() - cpu)
+            files = rendition_names(made)
+            written = sum(storage.size(f) for f in files)
+            shutil.rmtree(folder, ignore_errors=True)
+        label = f"{'+'.join(formats)} + JPEG fallback"
+        print(
+            f"  {label:<26} {len(files):>5} {written:>10,} {statistics.median(walls):>8.2f} "
+            f"{statistics.median(cpus):>8.2f}   {' '.join(f'{w:.2f}' for w in walls)}"
+        )
+
+
+# Scroll down a screen at a time, waiting at each stop for the pictures on screen to load.
+SCROLL_JS = """
+async () => {
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const onScreen = (img) => {
+    const r = img.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && r.bottom > 0 && r.top < innerHeight;
+  };
+  const step = Math.floor(innerHeight * 0.8);
+  for (let y = 0; ; y += step) {
+    scrollTo(0, y);
+    const deadline = performance.now() + 5000;
+    do { await sleep(50); } while ([...document.images].some((i) => onScreen(i) && !i.complete)
+                                   && performance.now() < deadline);
+    if (y + innerHeight >= document.documentElement.scrollHeight) break;
+  }
+}
+"""
+
+
+def picture_bytes() -> int:
+    """Image bytes per page load, by width and device pixel ratio; returns the failures."""
+    from demo_server import demo_server
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        print("\nImage bytes per page: skipped, Chromium not found (apt-get install chromium)")
+        return 0
+    print("\nImage bytes per page load (Chromium, empty cache, scrolled to the bottom):")
+    failures = 0
+    with demo_server() as (base, _), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium, args=["--no-sandbox", "--disable-gpu"]
+        )
+        print(f"  {'page':<10} {'width':>5} {'DPR':>3} {'images':>6} {'KiB':>8}   largest")
+        for label, path in (("home", "/"), ("film list", "/films/")):
+            for width in (375, 1440):
+                for dpr in (1, 2):
+                    context = browser.new_context(
+                        viewport={"width": width, "height": 800},
+                        device_scale_factor=dpr,
+                        is_mobile=width < 600,
+                    )
+                    page = context.new_page()
+                    finished = []
+                    page.on("requestfinished", lambda r, found=finished: found.append(r))
+                    response = page.goto(base + path, wait_until="load")
+                    failures += response.status != 200
+                    page.evaluate(SCROLL_JS)
+                    page.wait_for_load_state("networkidle")
+                    sizes = [
+                        (r.sizes()["responseBodySize"], r.url)
+                        for r in finished
+                        if r.resource_type == "image"
+                    ]
+                    total = sum(n for n, _ in sizes)
+                    largest = max(sizes, default=(0, ""))
+                    print(
+                        f"  {label:<10} {width:>5} {dpr:>3} {len(sizes):>6} {total / 1024:>8.1f}"
+                        f"   {largest[0] / 1024:.1f} KiB {largest[1].rsplit('/', 1)[-1]}"
+                    )
+                    context.close()
+        browser.close()
+    return failures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 5000])
     parser.add_argument("--requests", type=int, default=30, help="timed requests per page")
     parser.add_argument("--seed", type=int, default=1957)
+    parser.add_argument("--only", choices=["pages", "pictures"], help="one part of the bench")
+    parser.add_argument("--rendition-runs", type=int, default=3, help="timed runs per format")
     args = parser.parse_args()
 
     tmp = configure(os.environ.get("DATABASE_URL"))
@@ -223,10 +344,13 @@ def main() -> int:
     from films.models import Film
 
     call_command("migrate", verbosity=0, interactive=False)
-    print(
-        f"filmmag bench: {connection.vendor} database, DEBUG={settings.DEBUG}, "
-        f"{args.requests} timed requests per page, cold (cache emptied first) and warm"
-    )
+    if args.only == "pictures":
+        args.sizes = []
+    else:
+        print(
+            f"filmmag bench: {connection.vendor} database, DEBUG={settings.DEBUG}, "
+            f"{args.requests} timed requests per page, cold (cache emptied first) and warm"
+        )
     rng = random.Random(args.seed)
     client = Client()
     failures = 0
@@ -256,10 +380,14 @@ def main() -> int:
                     f"{row['median']:>10.1f} {row['p95']:>8.1f}"
                     f"   {row['warm_queries']:>13} {row['warm_median']:>10.1f}"
                 )
+        if args.only != "pages":
+            rendition_times(args.rendition_runs)
     connection.close()
     for folder in (tmp, static_root):
         if folder:
             shutil.rmtree(folder, ignore_errors=True)
+    if args.only != "pages":
+        failures += picture_bytes()
     if failures:
         print(f"\n{failures} page(s) did not answer 200: see the status column.")
     return 1 if failures else 0

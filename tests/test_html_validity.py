@@ -1,6 +1,6 @@
 """The public pages are valid HTML, checked by the Nu HTML Checker (vnu-jar from npm): one of
-every kind with tidy content, and the crawl's representative of every page type, for the demo
-magazine and for hostile names."""
+every kind with tidy content, every kind again with pictures (tests/picture_site.py), and the
+crawl's representative of every page type, for the demo magazine and for hostile names."""
 
 import os
 import shutil
@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.factories import make_public_pages
+from tests.picture_site import make_picture_site
 
 VNU_JAR = Path(__file__).resolve().parent.parent / "node_modules" / "vnu-jar" / "build" / "dist"
 VNU_JAR = VNU_JAR / "vnu.jar"
@@ -34,6 +35,10 @@ def test_public_pages_are_valid_html(client, crawled_site, tmp_path):
         response = client.get(url)
         assert response.status_code in (200, 404), url
         pages[url] = response.content
+    for kind, url in make_picture_site().pages.items():
+        response = client.get(url)
+        assert response.status_code == (404 if kind == "not-found" else 200), url
+        pages[f"{url} (with pictures: {kind})"] = response.content
     for (kind, hostile), page in sorted(crawled_site.representatives.items()):
         if page.content_type.startswith("text/html"):
             pages[f"{page.url} (crawl: {kind}{', hostile name' if hostile else ''})"] = page.content
