@@ -35,17 +35,6 @@ EXPECTED_PICTURES = {
     "person": ["samoilova portrait"],
     "service": ["criterion logo"],
 }
-# Expected above, but not shown by the templates yet (issue 8's page designs). The test fails
-# once a page shows one: then delete it here, so the check holds from then on.
-NOT_SHOWN_YET = {
-    ("home", "cranes lead"),
-    ("review", "cranes lead"),
-    ("review-poster-lead", "marienbad poster"),
-    ("film", "cranes still 1"),
-    ("person", "samoilova portrait"),
-    ("service", "criterion logo"),
-}
-
 DESCRIBE_JS = """
 window.__describe = (el) => {
   if (!el || !el.tagName) return String(el);
@@ -202,10 +191,7 @@ def test_public_pages_fit_load_their_pictures_hold_still_and_are_accessible(page
         shown = page.evaluate(PICTURES_JS, [site.pictures[p] for p in wanted])
         for name in wanted:
             state = shown[site.pictures[name]]
-            if (kind, name) in NOT_SHOWN_YET:
-                if state["loaded"]:
-                    found.append(f"now shows the {name}: delete it from NOT_SHOWN_YET")
-            elif not state["found"]:
+            if not state["found"]:
                 found.append(f"does not show the {name}")
             elif not state["loaded"]:
                 found.append(f"the {name} did not load")
