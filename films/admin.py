@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
@@ -5,6 +6,7 @@ from django.db.models import Case, Count, IntegerField, Value, When
 from reversion.admin import VersionAdmin
 from taggit.managers import TaggableManager
 
+from films.admin_pictures import PictureFormMixin, PictureSlot, thumbnail_column
 from films.forms import KeywordsField, OptimisticLockingForm
 from films.models import (
     POSTER_FIELDS,
@@ -105,9 +107,66 @@ class AvailabilityInline(admin.TabularInline):
         return super().get_queryset(request).select_related("film", "service")
 
 
+POSTER = PictureSlot(
+    "poster",
+    "poster_alt",
+    "poster_renditions",
+    shape="poster",
+    suggestion="suggested_poster_alt",
+    focal="poster_focal",
+    label="poster",
+)
+STILL = PictureSlot(
+    "image",
+    "alt_text",
+    "renditions",
+    shape="still",
+    suggestion="suggested_alt",
+    focal="focal",
+    label="still",
+)
+PORTRAIT = PictureSlot(
+    "portrait",
+    "portrait_alt",
+    "portrait_renditions",
+    shape="portrait",
+    suggestion="suggested_portrait_alt",
+    focal="portrait_focal",
+    label="portrait",
+)
+LOGO = PictureSlot(
+    "logo",
+    "logo_alt",
+    "logo_renditions",
+    shape="logo",
+    suggestion="suggested_logo_alt",
+    label="logo",
+)
+
+
+class FilmAdminForm(PictureFormMixin, OptimisticLockingForm):
+    picture_slots = (POSTER,)
+
+
+class StillForm(PictureFormMixin, forms.ModelForm):
+    picture_slots = (STILL,)
+
+
+class PersonAdminForm(PictureFormMixin, forms.ModelForm):
+    picture_slots = (PORTRAIT,)
+
+
+class StreamingServiceAdminForm(PictureFormMixin, forms.ModelForm):
+    picture_slots = (LOGO,)
+
+
 class StillInline(admin.StackedInline):
+    """A film's stills, in their order on its page."""
+
     model = Still
+    form = StillForm
     fields = ["image", "alt_text", "caption", "credit", ("focal_x", "focal_y"), "order"]
+    ordering = ["order", "pk"]
     extra = 0
 
 
@@ -168,8 +227,15 @@ class OptimisticVersionAdmin(VersionAdmin):
 @admin.register(Film)
 class FilmAdmin(OptimisticVersionAdmin):
     formfield_overrides = {TaggableManager: {"form_class": KeywordsField}}
-    form = OptimisticLockingForm
-    list_display = ["title", "year", "director_names", "genre_names"]
+    form = FilmAdminForm
+    list_display = [
+        thumbnail_column("poster_picture", "poster"),
+        "title",
+        "year",
+        "director_names",
+        "genre_names",
+    ]
+    list_display_links = ["title"]
     list_filter = [DecadeListFilter, "genres", "availabilities__service"]
     search_fields = [
         "title",
@@ -217,7 +283,15 @@ class FilmAdmin(OptimisticVersionAdmin):
 
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
-    list_display = ["name", "original_name", "birth_year", "death_year"]
+    form = PersonAdminForm
+    list_display = [
+        thumbnail_column("portrait_picture", "portrait"),
+        "name",
+        "original_name",
+        "birth_year",
+        "death_year",
+    ]
+    list_display_links = ["name"]
     list_filter = ["credits__role", PersonInUseListFilter]
     search_fields = ["name", "original_name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -257,7 +331,9 @@ class GenreAdmin(admin.ModelAdmin):
 
 @admin.register(StreamingService)
 class StreamingServiceAdmin(admin.ModelAdmin):
-    list_display = ["name", "website", "film_count"]
+    form = StreamingServiceAdminForm
+    list_display = [thumbnail_column("logo_picture", "logo"), "name", "website", "film_count"]
+    list_display_links = ["name"]
     fields = ["name", "slug", "website", "logo", "logo_alt"]
     list_filter = ["availabilities__offer_type", ServiceInUseListFilter]
     search_fields = ["name"]
