@@ -15,8 +15,8 @@
 
 from dataclasses import dataclass
 
-from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import AdminFileWidget
 from django.utils.html import format_html, format_html_join
 
 from films.images import ImageUploadFormField
@@ -70,7 +70,7 @@ def thumbnail_column(picture: str, description: str):
     return column
 
 
-class PictureInput(forms.ClearableFileInput):
+class PictureInput(AdminFileWidget):
     """The image input with a preview of the current image and its focal point."""
 
     slot: PictureSlot | None = None
@@ -106,7 +106,7 @@ class PictureInput(forms.ClearableFileInput):
         preview = self._preview(slot, data)
         attributes = format_html_join(" ", 'data-{}="{}"', data.items())
         return format_html(
-            '<div class="picture-input" {}>{}{}{}</div>',
+            '<div class="picture-input" {}>{}<div class="picture-input__field">{}</div>{}</div>',
             attributes,
             preview,
             field,
