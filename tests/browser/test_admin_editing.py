@@ -317,6 +317,23 @@ def test_a_duplicate_credit_row_is_refused_with_an_inline_error(editor):
     assert film.credits.count() == 1
 
 
+def test_a_save_while_the_browser_makes_other_requests_is_saved_not_a_503(editor):
+    """The live server once answered an admin save with the 503 page, "database table is
+    locked", when another request overlapped it (tests/browser/conftest.py)."""
+    film = make_film("The Cranes Are Flying", year=1957, directors=["Mikhail Kalatozov"])
+    page = editor
+    page.goto(f"/admin/films/film/{film.pk}/change/")
+    page.locator("#id_runtime").fill("97")
+
+    # Other requests at the same moment: other tabs, a page's late fetches.
+    page.evaluate("() => { for (let i = 0; i < 40; i++) fetch('/admin/films/film/?q=' + i); }")
+    assert save(page) == 302
+
+    expect(page.locator(".messagelist .success")).to_contain_text("was changed successfully")
+    film.refresh_from_db()
+    assert film.runtime == 97
+
+
 def test_two_identical_new_credit_rows_are_refused_with_an_inline_error(editor):
     film = make_film("The Cranes Are Flying", year=1957)
     make_person("Tatiana Samoilova")
