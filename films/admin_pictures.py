@@ -78,6 +78,9 @@ class PictureInput(AdminFileWidget):
     focal: tuple[int, int] = (50, 50)
     suggestion: str = ""
     reupload: bool = False
+    # What the page shows without this image, and a sentence saying so (a review's lead
+    # picture falls back to its film's still or poster).
+    fallback: tuple[Picture, str] | None = None
 
     class Media:
         css = {"all": ["films/admin/pictures.css"]}
@@ -116,7 +119,7 @@ class PictureInput(AdminFileWidget):
     def _preview(self, slot, data):
         picture = self.picture
         if not picture:
-            return ""
+            return self._fallback()
         whole = picture.has("whole")
         src = picture.url("whole") if whole else picture.thumbnail_url
         if whole:
@@ -163,6 +166,17 @@ class PictureInput(AdminFileWidget):
             f"Current {slot.label}: {picture.alt}" if picture.alt else f"Current {slot.label}",
             overlay,
             help_text,
+        )
+
+    def _fallback(self):
+        if self.fallback is None or not self.fallback[0]:
+            return ""
+        picture, note = self.fallback
+        return format_html(
+            '<figure class="picture-preview picture-preview--fallback">{}'
+            '<figcaption class="help">{}</figcaption></figure>',
+            thumbnail(picture),
+            note,
         )
 
 

@@ -126,6 +126,21 @@ class ReviewAdminForm(PictureFormMixin, OptimisticLockingForm):
         self.note = ""
         if "status" in self.fields:
             self.fields["status"].choices = self._status_choices()
+        self._show_lead_fallback()
+
+    def _show_lead_fallback(self):
+        """Without its own lead image, the form shows what leads the review instead."""
+        field = self.fields.get("lead_image")
+        review = self.instance
+        if field is None or review.lead_image or review.film_id is None:
+            return
+        picture = review.lead_picture
+        if picture is not None:
+            source = LEAD_FALLBACK[picture.file.field.name].lower()
+            field.widget.fallback = (
+                picture,
+                f"Without its own lead image, the review is led by {source}, shown here.",
+            )
 
     def _probe(self):
         """The review as stored, as the workflow sees it (a new one: a draft by this user)."""

@@ -270,6 +270,34 @@ def test_each_picture_form_shows_its_current_image_from_a_rendition(admin_client
     assertNotContains(response, "data-focal=")
 
 
+def test_a_review_without_its_own_lead_image_shows_what_leads_it_instead(admin_client):
+    film = film_with_poster()
+    review = make_review(film)
+
+    response = admin_client.get(change_url(review))
+
+    assertContains(response, thumbnail_html(film.poster_picture), html=True)
+    assertContains(
+        response, "Without its own lead image, the review is led by the film&#x27;s poster"
+    )
+
+
+def test_a_picture_from_before_the_whole_rendition_is_shown_without_the_focal_picker(
+    admin_client,
+):
+    film = film_with_poster()
+    renditions = film.poster_renditions
+    del renditions["specs"]["whole"]  # as made before SPEC_VERSION 2, until `manage.py renditions`
+    Film.objects.filter(pk=film.pk).update(poster_renditions=renditions)
+    film.refresh_from_db()
+
+    response = admin_client.get(change_url(film))
+
+    assertContains(response, f'src="{film.poster_picture.thumbnail_url}"')
+    assertNotContains(response, "picture-preview__crop")
+    assertNotContains(response, 'data-focal="')
+
+
 # --- Alt text ------------------------------------------------------------------------------
 
 
