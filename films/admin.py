@@ -6,7 +6,12 @@ from django.db.models import Case, Count, IntegerField, Value, When
 from reversion.admin import VersionAdmin
 from taggit.managers import TaggableManager
 
-from films.admin_pictures import PictureFormMixin, PictureSlot, thumbnail_column
+from films.admin_pictures import (
+    PictureFormMixin,
+    PictureInlineFormSet,
+    PictureSlot,
+    thumbnail_column,
+)
 from films.forms import KeywordsField, OptimisticLockingForm
 from films.models import (
     POSTER_FIELDS,
@@ -165,6 +170,7 @@ class StillInline(admin.StackedInline):
 
     model = Still
     form = StillForm
+    formset = PictureInlineFormSet
     fields = ["image", "alt_text", "caption", "credit", ("focal_x", "focal_y"), "order"]
     ordering = ["order", "pk"]
     extra = 0

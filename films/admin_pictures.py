@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from django.contrib import admin
 from django.contrib.admin.widgets import AdminFileWidget
+from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html, format_html_join
 
 from films.images import ImageUploadFormField
@@ -76,7 +77,7 @@ class PictureInput(AdminFileWidget):
     slot: PictureSlot | None = None
     picture: Picture | None = None
     focal: tuple[int, int] = (50, 50)
-    suggestion: str = ""
+    form = None  # the form showing it, whose instance suggests the alt text
     reupload: bool = False
     # What the page shows without this image, and a sentence saying so (a review's lead
     # picture falls back to its film's still or poster).
@@ -93,9 +94,9 @@ class PictureInput(AdminFileWidget):
             return field
         data = {
             "alt": slot.alt,
-            "suggestion": self.suggestion,
+            # At render time: an inline's empty row learns its parent after __init__.
+            "suggestion": self.form._suggestion(slot) if self.form is not None else "",
             "field": slot.image,
-            "prefix": name.removesuffix(slot.image),
         }
         notes = []
         if self.reupload:
@@ -180,6 +181,17 @@ class PictureInput(AdminFileWidget):
         )
 
 
+class PictureInlineFormSet(BaseInlineFormSet):
+    """Inline rows with pictures (a film's stills): the empty row that "Add another" copies
+    knows its parent too, so a new row's alt text gets the suggestion ("A still from …")."""
+
+    @property
+    def empty_form(self):
+        form = super().empty_form
+        setattr(form.instance, self.fk.name, self.instance)
+        return form
+
+
 def _percent(value, total) -> str:
     return f"{100 * value / total:.2f}" if total else "0"
 
@@ -213,16 +225,17 @@ class PictureFormMixin:
                             getattr(instance, f"{slot.focal}_y"),
                         )
                     )
-            widget.suggestion = self._suggestion(slot)
+            widget.form = self
+            suggestion = self._suggestion(slot)
             if (
                 not self.is_bound
                 and has_image
                 and slot.alt in self.fields
                 and not self.initial.get(slot.alt)
-                and widget.suggestion
+                and suggestion
             ):
                 # An image stored without alt text (before it was required): offer one.
-                self.initial[slot.alt] = widget.suggestion
+                self.initial[slot.alt] = suggestion
 
     def _suggestion(self, slot) -> str:
         return getattr(self.instance, slot.suggestion, "") if slot.suggestion else ""
@@ -242,7 +255,6 @@ class PictureFormMixin:
             uploaded = bool(self.files.get(self.add_prefix(slot.image)))
             if isinstance(widget, PictureInput):
                 widget.reupload = uploaded
-                widget.suggestion = self._suggestion(slot) or widget.suggestion
             alt_key = self.add_prefix(slot.alt)
             has_image = uploaded or bool(getattr(self.instance, slot.image))
             suggestion = self._suggestion(slot)

@@ -486,6 +486,27 @@ def test_choosing_a_poster_fills_an_empty_alt_text_with_the_suggestion(editor, t
     assert film.poster and film.poster_alt == "Poster for Ночи Кабирии (1957)"
 
 
+def test_a_still_added_in_the_inline_gets_its_alt_text_suggestion_and_is_saved(editor, tmp_path):
+    film = make_film("Летят журавли", year=1957)
+    still = tmp_path / "still.png"
+    Image.new("RGB", (64, 36), "grey").save(still)
+    page = editor
+    page.goto(f"/admin/films/film/{film.pk}/change/")
+
+    page.get_by_role("button", name="Add another Still").click()
+    page.locator("#id_stills-0-image").set_input_files(str(still))
+
+    expect(page.locator("#id_stills-0-alt_text")).to_have_value("A still from Летят журавли (1957)")
+    page.locator("#id_stills-0-caption").fill("Veronika on the stairs")
+    assert save(page) == 302
+    saved = film.stills.get()
+    assert (saved.alt_text, saved.caption) == (
+        "A still from Летят журавли (1957)",
+        "Veronika on the stairs",
+    )
+    assert saved.picture.has("still")
+
+
 def test_the_film_form_with_a_poster_and_a_still_has_no_serious_accessibility_problems(editor, axe):
     film = with_poster(make_film("The Cranes Are Flying", year=1957))
     still = Still(film=film, alt_text="Veronika on the stairs", caption="«Журавли»")
