@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils.html import escape
 from PIL import Image
 from pytest_django.asserts import assertContains, assertNotContains
 
@@ -17,6 +18,7 @@ from films.models import Film, Person, Still, StreamingService
 from films.pictures import rendition_names
 from reviews.models import Review
 from tests.factories import make_film, make_person, make_review, make_service
+from tests.hostile import HOSTILE_NAMES, max_length, sized
 from tests.query_counting import count_queries
 
 pytestmark = pytest.mark.django_db
@@ -357,6 +359,22 @@ def test_a_portrait_or_logo_without_alt_text_gets_its_suggestion(
     assert input_value(response, f"{field}_alt") == expected
     assertContains(response, "Describe the image for readers who cannot see it.")
     assert media_files() == []
+
+
+@pytest.mark.parametrize("title", sized(HOSTILE_NAMES, max_length(Film, "title")))
+def test_hostile_titles_make_escaped_suggestions_that_fit(admin_client, title):
+    film = make_film(title, year=1957)
+
+    response = admin_client.get(change_url(film))
+    data = film_change_data(film, poster=upload(), poster_alt="")
+    refused = admin_client.post(change_url(film), data)
+
+    expected = f"Poster for {title} (1957)"
+    assert len(expected) <= Film._meta.get_field("poster_alt").max_length
+    assert f'data-suggestion="{escape(expected)}"' in response.text
+    # The form strips the title it was sent, as it does before saving it.
+    assert input_value(refused, "poster_alt") == f"Poster for {title.strip()} (1957)"
+    assert "<script>alert" not in response.text and "<script>alert" not in refused.text
 
 
 def test_an_image_stored_without_alt_text_is_offered_the_suggestion(admin_client):
