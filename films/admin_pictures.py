@@ -95,7 +95,7 @@ class PictureInput(AdminFileWidget):
         data = {
             "alt": slot.alt,
             # At render time: an inline's empty row learns its parent after __init__.
-            "suggestion": self.form._suggestion(slot) if self.form is not None else "",
+            "suggestion": self.form.suggested_alt(slot) if self.form is not None else "",
             "field": slot.image,
         }
         notes = []
@@ -217,16 +217,9 @@ class PictureFormMixin:
                     getattr(instance, slot.renditions),
                     alt=getattr(instance, slot.alt, ""),
                 )
-                if slot.focal:
-                    widget.focal = tuple(
-                        50 if v is None else int(v)
-                        for v in (
-                            getattr(instance, f"{slot.focal}_x"),
-                            getattr(instance, f"{slot.focal}_y"),
-                        )
-                    )
+                widget.focal = self._focal(slot)
             widget.form = self
-            suggestion = self._suggestion(slot)
+            suggestion = self.suggested_alt(slot)
             if (
                 not self.is_bound
                 and has_image
@@ -237,8 +230,15 @@ class PictureFormMixin:
                 # An image stored without alt text (before it was required): offer one.
                 self.initial[slot.alt] = suggestion
 
-    def _suggestion(self, slot) -> str:
+    def suggested_alt(self, slot: PictureSlot) -> str:
+        """The model's suggestion for the slot's alt text, from the instance as it is now."""
         return getattr(self.instance, slot.suggestion, "") if slot.suggestion else ""
+
+    def _focal(self, slot: PictureSlot) -> tuple[int, int]:
+        if not slot.focal:
+            return (50, 50)
+        values = (getattr(self.instance, f"{slot.focal}_{axis}", None) for axis in "xy")
+        return tuple(50 if v is None else min(max(int(v), 0), 100) for v in values)
 
     def full_clean(self):
         super().full_clean()
@@ -255,9 +255,10 @@ class PictureFormMixin:
             uploaded = bool(self.files.get(self.add_prefix(slot.image)))
             if isinstance(widget, PictureInput):
                 widget.reupload = uploaded
+                widget.focal = self._focal(slot)  # as typed, where it was valid
             alt_key = self.add_prefix(slot.alt)
             has_image = uploaded or bool(getattr(self.instance, slot.image))
-            suggestion = self._suggestion(slot)
+            suggestion = self.suggested_alt(slot)
             if slot.alt in self.fields and has_image and suggestion:
                 if not str(self.data.get(alt_key, "")).strip():
                     if data is None:

@@ -447,6 +447,21 @@ def test_a_new_focal_point_saved_in_the_admin_makes_new_renditions(
     assert not any(storage.exists(name) for name in rendition_names(before))
 
 
+def test_a_form_that_comes_back_outlines_the_crop_at_the_focal_point_typed(admin_client):
+    film = film_with_poster(size=(150, 150))  # 2:3 crop centred: x from 16.67%
+    data = film_change_data(film, poster_focal_x="100", slug="")
+    data["title"] = ""  # refused: a title is required
+
+    response = admin_client.post(change_url(film), data)
+
+    assert response.status_code == 200
+    assertContains(
+        response,
+        '<rect class="picture-preview__crop" x="33.33" y="0.00" width="66.67" height="100.00"/>',
+        html=True,
+    )
+
+
 def test_a_focal_point_outside_0_to_100_is_refused(admin_client):
     film = film_with_poster()
 

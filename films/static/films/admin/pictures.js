@@ -61,6 +61,11 @@
     horizontal.setAttribute("y2", fy);
   }
 
+  // The outline as the fields say (a form that came back, a page the browser restored).
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll(".picture-input[data-focal]").forEach(draw);
+  });
+
   document.addEventListener("click", function (event) {
     const image = event.target.closest(".picture-input[data-focal] .picture-preview__image");
     if (!image) {
