@@ -23,7 +23,7 @@ from django.utils.html import format_html, format_html_join
 from films.images import ImageUploadFormField
 from films.pictures import SPECS, Picture, crop_box
 
-THUMBNAIL_HEIGHT = 64
+THUMBNAIL_SIZE = 64  # px: a thumbnail's longer side
 
 
 @dataclass(frozen=True)
@@ -48,15 +48,16 @@ def thumbnail(picture: Picture | None, note: str = ""):
         return None
     spec = next(name for name in picture.renditions["specs"] if name not in ("og", "whole"))
     width, height = picture.size(spec)
-    shown_width = max(1, round(THUMBNAIL_HEIGHT * width / height))
+    scale = THUMBNAIL_SIZE / max(width, height)
     image = format_html(
         '<img class="picture-thumb" src="{}" width="{}" height="{}" alt="" loading="lazy">',
         url,
-        shown_width,
-        THUMBNAIL_HEIGHT,
+        max(1, round(width * scale)),
+        max(1, round(height * scale)),
     )
     if note:
-        return format_html('{}<span class="picture-thumb__note">{}</span>', image, note)
+        # No stylesheet on the list: <small> on a line of its own is enough.
+        return format_html('{}<br><small class="picture-thumb__note">{}</small>', image, note)
     return image
 
 

@@ -127,9 +127,10 @@ def list_url(model):
 
 def thumbnail_html(picture):
     width, height = picture.size(next(iter(picture.renditions["specs"])))
+    scale = 64 / max(width, height)
     return (
         f'<img class="picture-thumb" src="{picture.thumbnail_url}" '
-        f'width="{round(64 * width / height)}" height="64" alt="" loading="lazy">'
+        f'width="{round(width * scale)}" height="{round(height * scale)}" alt="" loading="lazy">'
     )
 
 
@@ -158,6 +159,7 @@ def test_the_film_list_shows_each_posters_thumbnail_from_its_renditions(admin_cl
     picture = film.poster_picture
     assert "/renditions/" in picture.thumbnail_url and "poster-" in picture.thumbnail_url
     assertContains(response, thumbnail_html(picture), count=1, html=True)
+    assertContains(response, 'width="43" height="64"')  # a 2:3 poster in a 64 px box
     assertNotContains(response, film.poster.url)  # never the original
     # The title, not the thumbnail, links to the film.
     assertContains(response, f'<a href="{change_url(film)}">{CRANES}</a>', html=True)
