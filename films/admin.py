@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
@@ -7,6 +8,12 @@ from django.utils.datastructures import MultiValueDict
 from reversion.admin import VersionAdmin
 from taggit.managers import TaggableManager
 
+from films.admin_pictures import (
+    PictureFormMixin,
+    PictureInlineFormSet,
+    PictureSlot,
+    thumbnail_column,
+)
 from films.forms import KeywordsField, OptimisticLockingForm
 from films.images import PictureNotSaved, files_removed_on_failure
 from films.models import (
@@ -108,9 +115,67 @@ class AvailabilityInline(admin.TabularInline):
         return super().get_queryset(request).select_related("film", "service")
 
 
+POSTER = PictureSlot(
+    "poster",
+    "poster_alt",
+    "poster_renditions",
+    shape="poster",
+    suggestion="suggested_poster_alt",
+    focal="poster_focal",
+    label="poster",
+)
+STILL = PictureSlot(
+    "image",
+    "alt_text",
+    "renditions",
+    shape="still",
+    suggestion="suggested_alt",
+    focal="focal",
+    label="still",
+)
+PORTRAIT = PictureSlot(
+    "portrait",
+    "portrait_alt",
+    "portrait_renditions",
+    shape="portrait",
+    suggestion="suggested_portrait_alt",
+    focal="portrait_focal",
+    label="portrait",
+)
+LOGO = PictureSlot(
+    "logo",
+    "logo_alt",
+    "logo_renditions",
+    shape="logo",
+    suggestion="suggested_logo_alt",
+    label="logo",
+)
+
+
+class FilmAdminForm(PictureFormMixin, OptimisticLockingForm):
+    picture_slots = (POSTER,)
+
+
+class StillForm(PictureFormMixin, forms.ModelForm):
+    picture_slots = (STILL,)
+
+
+class PersonAdminForm(PictureFormMixin, forms.ModelForm):
+    picture_slots = (PORTRAIT,)
+
+
+class StreamingServiceAdminForm(PictureFormMixin, forms.ModelForm):
+    picture_slots = (LOGO,)
+
+
 class StillInline(admin.StackedInline):
+    """A film's stills, in their order on its page."""
+
     model = Still
+    form = StillForm
+    formset = PictureInlineFormSet
     fields = ["image", "alt_text", "caption", "credit", ("focal_x", "focal_y"), "order"]
+    ordering = ["order", "pk"]
     extra = 0
 
 
@@ -204,8 +269,15 @@ class OptimisticVersionAdmin(VersionAdmin):
 @admin.register(Film)
 class FilmAdmin(PictureStorageAdminMixin, OptimisticVersionAdmin):
     formfield_overrides = {TaggableManager: {"form_class": KeywordsField}}
-    form = OptimisticLockingForm
-    list_display = ["title", "year", "director_names", "genre_names"]
+    form = FilmAdminForm
+    list_display = [
+        thumbnail_column("poster_picture", "poster"),
+        "title",
+        "year",
+        "director_names",
+        "genre_names",
+    ]
+    list_display_links = ["title"]
     list_filter = [DecadeListFilter, "genres", "availabilities__service"]
     search_fields = [
         "title",
@@ -253,7 +325,15 @@ class FilmAdmin(PictureStorageAdminMixin, OptimisticVersionAdmin):
 
 @admin.register(Person)
 class PersonAdmin(PictureStorageAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "original_name", "birth_year", "death_year"]
+    form = PersonAdminForm
+    list_display = [
+        thumbnail_column("portrait_picture", "portrait"),
+        "name",
+        "original_name",
+        "birth_year",
+        "death_year",
+    ]
+    list_display_links = ["name"]
     list_filter = ["credits__role", PersonInUseListFilter]
     search_fields = ["name", "original_name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -293,7 +373,9 @@ class GenreAdmin(admin.ModelAdmin):
 
 @admin.register(StreamingService)
 class StreamingServiceAdmin(PictureStorageAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "website", "film_count"]
+    form = StreamingServiceAdminForm
+    list_display = [thumbnail_column("logo_picture", "logo"), "name", "website", "film_count"]
+    list_display_links = ["name"]
     fields = ["name", "slug", "website", "logo", "logo_alt"]
     list_filter = ["availabilities__offer_type", ServiceInUseListFilter]
     search_fields = ["name"]

@@ -393,7 +393,11 @@ class Still(WrittenFilesMixin, models.Model):
 
     @property
     def suggested_alt(self) -> str:
-        return f"A still from {self.film}" if self.film_id else ""
+        # The film may be set but not yet saved: a still added with a new film in the admin.
+        if self.film_id is None and not Still.film.is_cached(self):
+            return ""
+        film = self.film
+        return f"A still from {film}" if film.title and film.year else ""
 
     @property
     def picture(self) -> Picture:

@@ -42,7 +42,7 @@ from films.images import (
 logger = logging.getLogger(__name__)
 
 # Bump to make `manage.py renditions` regenerate everything after a change to SPECS or encoding.
-SPEC_VERSION = 1
+SPEC_VERSION = 2
 RENDITION_DIR = "renditions"
 
 
@@ -65,16 +65,19 @@ SPECS = {
         Spec("logo", None, (64, 128, 256)),
         # Link previews (Facebook, Mastodon, Slack...): one JPEG at the size they ask for.
         Spec("og", (1200, 630), (1200,), upscale=True, pad=True, modern=False),
+        # The whole image, uncropped and small: the admin's preview, where the editor clicks
+        # the focal point (the original may be 40 megapixels; the crops hide what they cut).
+        Spec("whole", None, (480,), modern=False),
     ]
 }
 
 # Which specs each kind of picture gets.
 KINDS = {
-    "poster": ("poster", "og"),
-    "still": ("still", "og"),
-    "portrait": ("portrait",),
-    "logo": ("logo",),
-    "lead": ("still", "og"),
+    "poster": ("poster", "og", "whole"),
+    "still": ("still", "og", "whole"),
+    "portrait": ("portrait", "whole"),
+    "logo": ("logo",),  # shown whole already, and without a focal point
+    "lead": ("still", "og", "whole"),
 }
 
 MIME_TYPES = {
@@ -501,6 +504,6 @@ class Picture:
     def thumbnail_url(self) -> str | None:
         """A small rendition for the admin's lists."""
         for spec in self.renditions.get("specs", {}):
-            if spec != "og":
+            if spec not in ("og", "whole"):
                 return self.url(spec, 160)
         return None

@@ -5,8 +5,9 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, prefetch_related_objects
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -14,6 +15,7 @@ from django.utils import timezone
 from taggit.managers import TaggableManager
 
 from films.admin import PictureStorageAdminMixin
+from films.admin_pictures import PictureFormMixin, PictureSlot, thumbnail
 from films.forms import KeywordsField, OptimisticLockingForm
 from reviews import admin_tags  # noqa: F401  (the tag admin: rename, merge, duplicates)
 from reviews.admin_history import ReviewHistoryMixin
@@ -79,12 +81,35 @@ class WriterListFilter(admin.RelatedOnlyFieldListFilter):
         self.title = "writer"
 
 
-class ReviewAdminForm(OptimisticLockingForm):
+LEAD_IMAGE = PictureSlot(
+    "lead_image",
+    "lead_image_alt",
+    "lead_image_renditions",
+    shape="still",
+    suggestion="suggested_lead_image_alt",
+    focal="lead_image_focal",
+    label="lead image",
+)
+# What a review shows without its own lead image (Review.lead_picture), by the image field.
+LEAD_FALLBACK = {"image": "The film's first still", "poster": "The film's poster"}
+
+
+class ReviewChangeList(ChangeList):
+    def get_results(self, request):
+        super().get_results(request)
+        # The page's rows with their films' stills, for the lead picture's fallback to the
+        # first still: one query for the page, none per row (not for actions or counts).
+        self.result_list = list(self.result_list)
+        prefetch_related_objects(self.result_list, "film__stills")
+
+
+class ReviewAdminForm(PictureFormMixin, OptimisticLockingForm):
     """The review form, which also carries a change of state: a workflow button
     (``_workflow=<action>``) or, for editors, the status menu. ``clean()`` checks the change
     against reviews.workflow and keeps it in ``self.change`` for the admin to make."""
 
     user = None  # set by ReviewAdmin.get_form
+    picture_slots = (LEAD_IMAGE,)
 
     workflow_note = forms.CharField(
         label="Note",
@@ -105,6 +130,21 @@ class ReviewAdminForm(OptimisticLockingForm):
         self.note = ""
         if "status" in self.fields:
             self.fields["status"].choices = self._status_choices()
+        self._show_lead_fallback()
+
+    def _show_lead_fallback(self):
+        """Without its own lead image, the form shows what leads the review instead."""
+        field = self.fields.get("lead_image")
+        review = self.instance
+        if field is None or review.lead_image or review.film_id is None:
+            return
+        picture = review.lead_picture
+        if picture is not None:
+            source = LEAD_FALLBACK[picture.file.field.name].lower()
+            field.widget.fallback = (
+                picture,
+                f"Without its own lead image, the review is led by {source}, shown here.",
+            )
 
     def _probe(self):
         """The review as stored, as the workflow sees it (a new one: a draft by this user)."""
@@ -215,6 +255,7 @@ class ReviewAdmin(
     formfield_overrides = {TaggableManager: {"form_class": KeywordsField}}
     form = ReviewAdminForm
     list_display = [
+        "lead_thumbnail",
         "headline",
         "film",
         "displayed_byline",
@@ -230,6 +271,7 @@ class ReviewAdmin(
         "film__genres",
         "is_demo",
     ]
+    list_display_links = ["headline"]
     list_select_related = ["film", "author"]
     search_fields = ["headline", "film__title", "byline", "keywords__name"]
     date_hierarchy = "published_at"
@@ -279,6 +321,9 @@ class ReviewAdmin(
         # A copy of what the writer types, kept in the browser until it is saved.
         css = {"all": ["reviews/admin/review_backup.css"]}
         js = ["reviews/admin/review_backup.js"]
+
+    def get_changelist(self, request, **kwargs):
+        return ReviewChangeList
 
     def get_urls(self):
         urls = [
@@ -460,6 +505,13 @@ class ReviewAdmin(
             {"value": v, "label": label, "count": counts[f"n_{v}"], "current": v == current}
             for v, label in STATE_FILTER
         ]
+
+    @admin.display(description="lead image")
+    def lead_thumbnail(self, review):
+        picture = review.lead_picture
+        if picture is None:
+            return None
+        return thumbnail(picture, note=LEAD_FALLBACK.get(picture.file.field.name, ""))
 
     @admin.display(description="byline", ordering="byline")
     def displayed_byline(self, review):

@@ -323,7 +323,14 @@ class Review(WrittenFilesMixin, models.Model):
         # does in reviews.workflow, which then writes it.
         if self.status == self.Status.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
-        require_alt(self, "lead_image", "lead_image_alt")
+        require_alt(self, "lead_image", "lead_image_alt", self.suggested_lead_image_alt)
+
+    @property
+    def suggested_lead_image_alt(self) -> str:
+        if self.film_id is None and not Review.film.is_cached(self):
+            return ""
+        film = self.film
+        return f"A still from {film}" if film.title and film.year else ""
 
     @property
     def lead_picture(self) -> Picture | None:

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.core.servers.basehttp import ThreadedWSGIServer
-from django.db import connection
-from django.test.testcases import LiveServerThread
+from pytest_django.live_server_helper import LiveServer
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -30,30 +29,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-class OneRequestAtATimeWSGIServer(ThreadedWSGIServer):
-    """The live server, running one request at a time on SQLite.
-
-    The SQLite test database lives in memory with a shared cache, where a write meets another
-    connection's open transaction with "database table is locked" at once (a busy timeout does
-    not apply), and the site answers with its 503 page: an autocomplete still loading as the
-    form is saved was enough on CI. A real server's database has no such shared-cache locks.
-    """
-
-    def set_app(self, application):
-        if connection.vendor != "sqlite":
-            return super().set_app(application)
-        lock = threading.Lock()
-
-        def one_at_a_time(environ, start_response):
-            with lock:
-                return application(environ, start_response)
-
-        return super().set_app(one_at_a_time)
-
-
-LiveServerThread.server_class = OneRequestAtATimeWSGIServer
 
 
 def chromium_path() -> str | None:
@@ -86,6 +61,72 @@ def browser_type_launch_args(browser_type_launch_args):
     if executable is None:
         missing("Chromium", INSTALL_CHROMIUM)
     return {**browser_type_launch_args, "executable_path": executable, "args": CHROMIUM_ARGS}
+
+
+class OneRequestAtATimeServer(ThreadedWSGIServer):
+    """The live server's WSGI server, running one request at a time: on SQLite its request
+    threads all use the test's one connection (``_server_uses_the_tests_connection``), whose
+    transaction and savepoints two requests at once would share. Still a thread per browser
+    connection, so keep-alive connections do not wait for one another; only the application
+    is serialised.
+    """
+
+    _application_lock = threading.Lock()
+
+    def set_app(self, application):
+        def one_at_a_time(environ, start_response):
+            if not self.connections_override:  # PostgreSQL: a connection per request
+                return application(environ, start_response)
+            with self._application_lock:
+                return application(environ, start_response)
+
+        super().set_app(one_at_a_time)
+
+
+@pytest.fixture(scope="session")
+def live_server(request):
+    """pytest-django's live server, serving one request at a time when it shares the test's
+    SQLite connection (``OneRequestAtATimeServer``, ``_server_uses_the_tests_connection``)."""
+    addr = (
+        request.config.getvalue("liveserver")
+        or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+        or "localhost"
+    )
+    server = LiveServer(addr, start=False)
+    server.thread.server_class = OneRequestAtATimeServer
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _server_uses_the_tests_connection(live_server, transactional_db):
+    """On SQLite, the live server's requests use the very connection the test uses.
+
+    The test database is in memory, in SQLite's shared-cache mode: each connection to it locks
+    whole tables and fails at once when another holds them ("database table is locked"; the
+    busy timeout does not apply). pytest-django hands the server the connection that exists
+    when the server starts, but the server can start before the test database does
+    (Playwright's session fixtures reach it through ``base_url``), and each test gets a
+    connection of its own anyway. The server's requests then used other connections than the
+    test, and an admin save that overlapped the test's queries or another request failed with
+    a 503 (filmmag/errors.py). Sharing the test's connection, as Django's LiveServerTestCase
+    means to, one request at a time, leaves nothing to lock against. PostgreSQL needs neither:
+    its connections wait for each other's locks.
+    """
+    from django.db import connections
+
+    connection = connections["default"]
+    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
+        yield
+        return
+    overrides = live_server.thread.connections_override
+    if overrides.get("default") is not connection:
+        # Shared for good: a request the browser made late may still be finishing after the
+        # test, and LiveServer.stop() ends the sharing of the connection left here.
+        connection.inc_thread_sharing()
+        overrides["default"] = connection
+    yield
 
 
 @pytest.fixture(scope="session")

@@ -1,15 +1,18 @@
 """Editors at work in the admin, in a real browser: entering a film, writing and publishing a
 review, two editors saving the same review, and the admin refusing bad input politely."""
 
+import io
 import re
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.files.base import ContentFile
 from django.utils import timezone
+from PIL import Image
 from playwright.sync_api import expect
 
-from films.models import Availability, Credit, Film
+from films.models import Availability, Credit, Film, Still
 from reviews.models import Review
 from tests.factories import make_film, make_genre, make_person, make_review, make_service, make_user
 
@@ -314,6 +317,23 @@ def test_a_duplicate_credit_row_is_refused_with_an_inline_error(editor):
     assert film.credits.count() == 1
 
 
+def test_a_save_while_the_browser_makes_other_requests_is_saved_not_a_503(editor):
+    """The live server once answered an admin save with the 503 page, "database table is
+    locked", when another request overlapped it (tests/browser/conftest.py)."""
+    film = make_film("The Cranes Are Flying", year=1957, directors=["Mikhail Kalatozov"])
+    page = editor
+    page.goto(f"/admin/films/film/{film.pk}/change/")
+    page.locator("#id_runtime").fill("97")
+
+    # Other requests at the same moment: other tabs, a page's late fetches.
+    page.evaluate("() => { for (let i = 0; i < 40; i++) fetch('/admin/films/film/?q=' + i); }")
+    assert save(page) == 302
+
+    expect(page.locator(".messagelist .success")).to_contain_text("was changed successfully")
+    film.refresh_from_db()
+    assert film.runtime == 97
+
+
 def test_two_identical_new_credit_rows_are_refused_with_an_inline_error(editor):
     film = make_film("The Cranes Are Flying", year=1957)
     make_person("Tatiana Samoilova")
@@ -397,3 +417,104 @@ def test_admin_pages_an_editor_uses_have_no_serious_accessibility_problems(
         expect(page.locator("#content h1")).to_be_visible()
         problems = problems_outside_django_widgets(page, axe)
         assert not problems, f"axe found on {url}:\n" + "\n".join(problems)
+
+
+# --- 6. pictures ---------------------------------------------------------------------------
+
+
+def with_poster(film, *, size=(300, 150), focal=(50, 50)):
+    """The film with a wide poster (so the 2:3 crop outline is narrower than the image)."""
+    image = Image.new("RGB", size, "red")
+    image.paste("blue", (size[0] // 2, 0, size[0], size[1]))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    film.poster_alt = f"Poster for {film}"
+    film.poster_focal_x, film.poster_focal_y = focal
+    film.poster.save("poster.png", ContentFile(out.getvalue()), save=True)
+    return film
+
+
+def crop_outline(page):
+    rect = page.locator(".field-poster .picture-preview__crop")
+    return {name: float(rect.get_attribute(name)) for name in ("x", "y", "width", "height")}
+
+
+def test_clicking_the_poster_preview_sets_the_focal_point_and_moves_the_crop(editor):
+    film = with_poster(make_film("The Cranes Are Flying", year=1957))
+    key = film.poster_renditions["key"]
+    page = editor
+    page.goto(f"/admin/films/film/{film.pk}/change/")
+    preview = page.get_by_role("img", name="Current poster: Poster for The Cranes Are Flying")
+    expect(preview).to_be_visible()
+    # A 2:3 crop of a 2:1 image is a third of its width, centred to begin with.
+    assert crop_outline(page) == {"x": 33.33, "y": 0.0, "width": 33.33, "height": 100.0}
+
+    box = preview.bounding_box()
+    preview.click(position={"x": box["width"] * 0.9, "y": box["height"] * 0.25})
+
+    expect(page.locator("#id_poster_focal_x")).to_have_value("90")
+    expect(page.locator("#id_poster_focal_y")).to_have_value("25")
+    outline = crop_outline(page)
+    assert round(outline["x"]) == 67 and round(outline["width"]) == 33  # at the right edge
+
+    # Typing the focal point moves the outline too.
+    page.locator("#id_poster_focal_x").fill("0")
+    expect(page.locator(".field-poster .picture-preview__crop")).to_have_attribute("x", "0.00")
+    page.locator("#id_poster_focal_x").fill("90")
+
+    assert save(page, "Save and continue editing") == 302
+    film.refresh_from_db()
+    assert (film.poster_focal_x, film.poster_focal_y) == (90, 25)
+    assert film.poster_renditions["key"] != key
+    # The form shows the saved focal point's crop without any click.
+    assert round(crop_outline(page)["x"]) == 67
+
+
+def test_choosing_a_poster_fills_an_empty_alt_text_with_the_suggestion(editor, tmp_path):
+    film = make_film("Ночи Кабирии", year=1957)
+    poster = tmp_path / "poster.png"
+    Image.new("RGB", (20, 30), "red").save(poster)
+    page = editor
+    page.goto(f"/admin/films/film/{film.pk}/change/")
+    expect(page.locator("#id_poster_alt")).to_have_value("")
+
+    page.locator("#id_poster").set_input_files(str(poster))
+
+    expect(page.locator("#id_poster_alt")).to_have_value("Poster for Ночи Кабирии (1957)")
+    assert save(page) == 302
+    film.refresh_from_db()
+    assert film.poster and film.poster_alt == "Poster for Ночи Кабирии (1957)"
+
+
+def test_a_still_added_in_the_inline_gets_its_alt_text_suggestion_and_is_saved(editor, tmp_path):
+    film = make_film("Летят журавли", year=1957)
+    still = tmp_path / "still.png"
+    Image.new("RGB", (64, 36), "grey").save(still)
+    page = editor
+    page.goto(f"/admin/films/film/{film.pk}/change/")
+
+    page.get_by_role("button", name="Add another Still").click()
+    page.locator("#id_stills-0-image").set_input_files(str(still))
+
+    expect(page.locator("#id_stills-0-alt_text")).to_have_value("A still from Летят журавли (1957)")
+    page.locator("#id_stills-0-caption").fill("Veronika on the stairs")
+    assert save(page) == 302
+    saved = film.stills.get()
+    assert (saved.alt_text, saved.caption) == (
+        "A still from Летят журавли (1957)",
+        "Veronika on the stairs",
+    )
+    assert saved.picture.has("still")
+
+
+def test_the_film_form_with_a_poster_and_a_still_has_no_serious_accessibility_problems(editor, axe):
+    film = with_poster(make_film("The Cranes Are Flying", year=1957))
+    still = Still(film=film, alt_text="Veronika on the stairs", caption="«Журавли»")
+    still.image.save("still.png", ContentFile(film.poster.read()), save=True)
+    page = editor
+    page.goto(f"/admin/films/film/{film.pk}/change/")
+    expect(page.locator(".field-poster .picture-preview__image")).to_be_visible()
+    expect(page.locator("#stills-group .picture-preview__image")).to_be_visible()
+
+    problems = problems_outside_django_widgets(page, axe)
+    assert not problems, "axe found:\n" + "\n".join(problems)
