@@ -131,16 +131,17 @@ def font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.load_default(size=size)
 
 
-def _mask(char: str) -> bytes:
-    mask = font(24).getmask(char)
-    return bytes(Image.Image()._new(mask).tobytes()) if mask.size[0] else b""
+def _rendered(char: str) -> bytes:
+    image = Image.new("L", (48, 48))
+    ImageDraw.Draw(image).text((8, 4), char, font=font(32), fill=255)
+    return image.tobytes()
 
 
 @functools.cache
 def has_glyph(char: str) -> bool:
     if char.isspace() or char.isascii():
         return True
-    return _mask(char) != _mask("\U0010fffd")  # the "missing glyph" box
+    return _rendered(char) != _rendered("\U0010fffd")  # the "missing glyph" box
 
 
 def drawable(text: str) -> str:
@@ -168,14 +169,14 @@ def wrap(text: str, size: int, width: int) -> list[str]:
     lines, line = [], ""
     for word in text.split():
         while measure(word) > width and len(word) > 1:
-            cut = max(1, max(n for n in range(1, len(word) + 1) if measure(word[:n]) <= width))
+            cut = max((n for n in range(1, len(word)) if measure(word[:n]) <= width), default=1)
             if line:
                 lines.append(line)
                 line = ""
             lines.append(word[:cut])
             word = word[cut:]
         candidate = f"{line} {word}".strip()
-        if measure(candidate) <= width:
+        if measure(candidate) <= width or not line:
             line = candidate
         else:
             lines.append(line)

@@ -1,8 +1,6 @@
 """Typographic posters: the film's title, year and director on shapes and colours chosen from
 them, in one of several layouts, 2:3 at 960 × 1440 (the poster spec's largest width)."""
 
-from PIL import ImageDraw
-
 from reviews.artwork.draw import (
     Colour,
     canvas,
@@ -156,8 +154,7 @@ class _Poster:
         for n, radius in enumerate(range(1100, 80, -110)):
             colour = (first, second, background)[n % 3]
             self.draw.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), fill=colour.rgb)
-        panel = (0, 920, WIDTH, HEIGHT)
-        ImageDraw.Draw(self.image).rectangle(panel, fill=background.rgb)
+        self.draw.rectangle((0, 920, WIDTH, HEIGHT), fill=background.rgb)
         self.year_mark((MARGIN, 950), on=background, size=44)
         self.text_block((MARGIN, 1030, WIDTH - MARGIN, HEIGHT - MARGIN), on=background, largest=120)
 

@@ -21,7 +21,7 @@ from PIL import Image
 
 from films.models import Film, Person, Still, StreamingService
 from reviews.artwork.demo import demo_artwork_add
-from reviews.artwork.draw import CREDIT, drawable, has_glyph, initials
+from reviews.artwork.draw import CREDIT, drawable, fit, font, has_glyph, initials, wrap
 from reviews.artwork.logos import logo_png
 from reviews.artwork.portraits import portrait_png
 from reviews.artwork.posters import poster_png
@@ -161,6 +161,22 @@ def test_hostile_titles_and_names_still_make_pictures(title):
 def test_letters_the_bundled_font_lacks_are_spelled_plainly_never_as_boxes(text, drawn):
     assert drawable(text) == drawn
     assert all(has_glyph(char) for char in drawable(text))
+
+
+def test_a_title_too_long_for_its_box_is_cut_short_with_an_ellipsis():
+    size, lines = fit("word " * 500, width=800, height=300, largest=150, smallest=34)
+
+    assert size == 34
+    assert len(lines) * 34 * 1.05 <= 300
+    assert lines[-1].endswith("...")
+    assert all(font(size).getlength(line) <= 800 for line in lines)
+
+
+def test_a_word_wider_than_the_line_is_broken_where_it_must_be():
+    assert wrap("W" * 5, 300, 10) == ["W"] * 5
+    lines = wrap(f"A {'W' * 60} end", 60, 500)
+    assert "".join(lines).replace(" ", "") == f"A{'W' * 60}end"
+    assert all(font(60).getlength(line) <= 500 for line in lines[:-1] if len(line) > 1)
 
 
 @pytest.mark.parametrize(
