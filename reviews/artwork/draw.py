@@ -218,9 +218,12 @@ def draw_lines(draw, lines, *, size, x, y, fill, align="left", width=0, leading=
 
 
 def initials(name: str) -> str:
-    """“AH” for Alfred Hitchcock, “AV” for Agnès Varda; “?” when nothing can be drawn."""
+    """“AH” for Alfred Hitchcock, “AV” for Agnès Varda, “JR” for JR; “?” when nothing of the
+    name can be drawn."""
     words = [w for w in drawable(name).split() if w[0].isalnum()]
-    letters = "".join(w[0] for w in (words[:1] + words[1:][-1:])) if words else ""
+    if len(words) == 1 and len(words[0]) <= 3:
+        return words[0].upper()
+    letters = "".join(w[0] for w in (words[:1] + words[1:][-1:]))
     return letters.upper() or "?"
 
 

@@ -91,13 +91,14 @@ def _bars(draw, rng, colours):
 def _waves(draw, rng, colours):
     amplitude = rng.randint(40, 120)
     length = rng.randint(400, 900)
-    for n, base in enumerate(range(HEIGHT + 120, -120, -rng.randint(110, 180))):
+    # From the top down: each wave covers the lower part of the one before.
+    for n, base in enumerate(range(rng.randint(60, 200), HEIGHT + 120, rng.randint(110, 180))):
         phase = rng.random() * math.tau
         points = [
             (x, base + amplitude * math.sin(phase + x / length * math.tau))
             for x in range(0, WIDTH + 40, 40)
         ]
-        draw.polygon([(0, HEIGHT), *points, (WIDTH, HEIGHT)], fill=colours[n % 3].rgb)
+        draw.polygon([(0, HEIGHT), *points, (WIDTH, HEIGHT)], fill=colours[(n + 1) % 3].rgb)
     return "layered waves"
 
 

@@ -21,11 +21,24 @@ from PIL import Image
 
 from films.models import Film, Person, Still, StreamingService
 from reviews.artwork.demo import demo_artwork_add
-from reviews.artwork.draw import CREDIT, drawable, fit, font, has_glyph, initials, wrap
+from reviews.artwork.draw import (
+    CREDIT,
+    canvas,
+    drawable,
+    fit,
+    font,
+    has_glyph,
+    initials,
+    pick_colours,
+    seeded,
+    wrap,
+)
 from reviews.artwork.logos import logo_png
 from reviews.artwork.portraits import portrait_png
 from reviews.artwork.posters import poster_png
-from reviews.artwork.stills import still_pngs
+from reviews.artwork.stills import COMPOSITIONS, still_pngs
+from reviews.artwork.stills import HEIGHT as STILL_HEIGHT
+from reviews.artwork.stills import WIDTH as STILL_WIDTH
 from tests.factories import make_film, make_service
 
 CATALOGUE = Path(__file__).parent / "data" / "catalogue.json"
@@ -80,7 +93,9 @@ import hashlib, json
 from reviews.artwork.logos import logo_png
 from reviews.artwork.portraits import portrait_png
 from reviews.artwork.posters import poster_png
-from reviews.artwork.stills import still_pngs
+from reviews.artwork.stills import COMPOSITIONS, still_pngs
+from reviews.artwork.stills import HEIGHT as STILL_HEIGHT
+from reviews.artwork.stills import WIDTH as STILL_WIDTH
 images = [poster_png("Vertigo", 1958, "Alfred Hitchcock"), portrait_png("Agnès Varda"),
           logo_png("Criterion Channel"), *(s.png for s in still_pngs("Vertigo", 1958))]
 print(json.dumps([hashlib.sha256(i).hexdigest() for i in images]))
@@ -123,6 +138,18 @@ def test_stills_of_a_film_differ_from_each_other_and_from_another_films():
     assert len(vertigo) == 3
     assert len({digest(s.png) for s in vertigo + psycho}) == 6
     assert len({s.shapes for s in vertigo}) == 3
+
+
+@pytest.mark.parametrize("compose", COMPOSITIONS, ids=lambda compose: compose.__name__)
+def test_every_composition_shows_shapes_not_a_flat_field(compose):
+    for title in ("Vertigo", "Parasite", "M", "Stalker", "Casablanca"):
+        rng = seeded("test", title)
+        colours = pick_colours(rng, 3)
+        picture, draw = canvas((STILL_WIDTH, STILL_HEIGHT), colours[0])
+        compose(draw, rng, colours)
+        small = picture.resize((192, 108), Image.Resampling.NEAREST)
+        largest = max(count for count, _ in small.getcolors(192 * 108))
+        assert largest < 0.85 * 192 * 108, (compose.__name__, title)
 
 
 def test_pictures_have_the_shapes_of_their_specs():
@@ -184,7 +211,8 @@ def test_a_word_wider_than_the_line_is_broken_where_it_must_be():
     [
         ("Alfred Hitchcock", "AH"),
         ("Agnès Varda", "AV"),
-        ("JR", "J"),
+        ("JR", "JR"),
+        ("Madonna", "M"),
         ("Bong Joon-ho", "BJ"),
         ("Carl Theodor Dreyer", "CD"),
         ("宮崎駿", "?"),
