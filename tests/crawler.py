@@ -4,12 +4,15 @@
 (``a[href]``, ``link[href]``, sitemap ``<loc>``, feed ``<link>``, ``Sitemap:`` lines in
 robots.txt, redirects) and submitting each GET form with its default values and, once per
 form field and option anywhere on the site, with that option chosen. Each page is fetched
-once, its status and SQL query count recorded with the page that led to it.
+once, its status and SQL query count recorded with the page that led to it. The pictures the
+pages show (``img`` ``src``/``srcset``, ``source`` ``srcset``) are fetched once each at the end.
 """
 
+import importlib
 import re
 import xml.etree.ElementTree as ElementTree
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from io import StringIO
@@ -21,7 +24,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, clear_url_caches, resolve
 
 SKIPPED_PREFIXES = ("/admin/", "/static/", "/media/")
 SAME_SITE_HOSTS = {"", "testserver"}
@@ -79,7 +82,7 @@ class Form:
 class _HTMLLinks(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.links, self.forms = [], []
+        self.links, self.forms, self.images = [], [], []
         self._form = self._select = None
         self._radios = {}
 
@@ -87,6 +90,13 @@ class _HTMLLinks(HTMLParser):
         attrs = {name: value if value is not None else "" for name, value in attrs}
         if tag in ("a", "link") and "href" in attrs:
             self.links.append(attrs["href"])
+        elif tag in ("img", "source"):
+            self.images += [attrs[name] for name in ("src",) if attrs.get(name)]
+            self.images += [
+                candidate.split()[0]
+                for candidate in attrs.get("srcset", "").split(",")
+                if candidate.strip()
+            ]
         elif tag == "option" and self._select is not None:
             self._select["options"].append((attrs.get("value", ""), "selected" in attrs))
         elif tag == "form":
@@ -135,7 +145,7 @@ def _links_and_forms(html):
     parser = _HTMLLinks()
     parser.feed(html)
     parser.close()
-    return parser.links, parser.forms
+    return parser.links, parser.forms, parser.images
 
 
 def _xml_links(content):
@@ -178,6 +188,8 @@ class CrawlResult:
     # {(page type, whether it shows a hostile name): the first such page that answered 200},
     # with its content: what the HTML validity check reads.
     representatives: dict[tuple[str, bool], Page]
+    # {picture URL: (its status, the first page that showed it)}.
+    images: dict[str, tuple[int, str]] = field(default_factory=dict)
 
 
 def crawl(client, start, *, hostile_slugs=frozenset(), limit=3000):
@@ -186,6 +198,7 @@ def crawl(client, start, *, hostile_slugs=frozenset(), limit=3000):
     queue = deque((url, "(start)") for url in start)
     seen = set(start)
     pages, representatives = {}, {}
+    images = {}  # {picture URL: the first page that showed it}
     submitted = set()  # (action, field, value): each option once, site-wide
 
     def enqueue(url, referrer):
@@ -222,7 +235,10 @@ def crawl(client, start, *, hostile_slugs=frozenset(), limit=3000):
             page.content = response.content
             representatives[key] = page
         if content_type.startswith("text/html"):
-            links, forms = _links_and_forms(response.content.decode(response.charset or "utf-8"))
+            html = response.content.decode(response.charset or "utf-8")
+            links, forms, pictures = _links_and_forms(html)
+            for src in pictures:
+                images.setdefault(urljoin(url, src), url)
             for href in links:
                 enqueue(same_site(href, url), url)
             for form in forms:
@@ -242,7 +258,22 @@ def crawl(client, start, *, hostile_slugs=frozenset(), limit=3000):
             text = response.content.decode(response.charset or "utf-8")
             for match in re.finditer(r"^Sitemap:\s*(\S+)", text, re.MULTILINE | re.IGNORECASE):
                 enqueue(same_site(match[1], url), url)
-    return CrawlResult(pages, finished=True, representatives=representatives)
+    return CrawlResult(
+        pages,
+        finished=True,
+        representatives=representatives,
+        images={src: (_status(client, src), page) for src, page in images.items()},
+    )
+
+
+def _status(client, url):
+    """The status of a picture's URL: a same-site one fetched (and its file closed), others 0."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https", "") or parts.netloc not in SAME_SITE_HOSTS:
+        return 0
+    response = client.get(parts.path)
+    response.close()
+    return response.status_code
 
 
 def _shows(url, slugs):
@@ -264,10 +295,27 @@ def _with_query(path, pairs):
 START = ["/", "/sitemap.xml", "/robots.txt", "/healthz", "/readyz"]
 
 
+@contextmanager
+def _media_served(root):
+    """Uploaded pictures stored under ``root`` and served at /media/ by Django (filmmag/media.py),
+    as with DJANGO_SERVE_MEDIA=true: the URLconf is built again with it, and afterwards without."""
+    import filmmag.urls
+
+    try:
+        with override_settings(MEDIA_ROOT=root, FILMMAG_SERVE_MEDIA=True):
+            importlib.reload(filmmag.urls)
+            clear_url_caches()
+            yield
+    finally:
+        importlib.reload(filmmag.urls)
+        clear_url_caches()
+
+
 @pytest.fixture(scope="session")
-def crawled_site(django_db_setup, django_db_blocker):
-    """The demo magazine plus the hostile catalogue, crawled once for all the session's checks
-    (the crawl test and the HTML validity check); the data is rolled back afterwards."""
+def crawled_site(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo magazine, with its generated pictures, plus the hostile catalogue, crawled once
+    for all the session's checks (the crawl test and the HTML validity check); the data is
+    rolled back afterwards."""
     from django.core.management import call_command
 
     from tests.hostile import make_hostile_catalogue
@@ -279,6 +327,7 @@ def crawled_site(django_db_setup, django_db_blocker):
     with (
         django_db_blocker.unblock(),
         override_settings(STORAGES=plain_static),
+        _media_served(tmp_path_factory.mktemp("crawl-media")),
         transaction.atomic(),
     ):
         cache.clear()

@@ -4,7 +4,8 @@ The crawl (``tests/crawler.py``, run once per session by the ``crawled_site`` fi
 at the home page, ``/sitemap.xml``, ``/robots.txt`` and the health checks, follows every
 same-site link and submits every GET form: once as it stands, and once per option (select
 option, checkbox, radio button) with that option chosen. It must find no server error, no
-broken link and no page over its query budget.
+broken link and no page over its query budget. The demo's generated pictures are loaded too,
+and every picture a page shows (every URL of an ``img`` or ``source``) must answer.
 """
 
 import pytest
@@ -70,6 +71,18 @@ def test_no_link_the_site_emits_is_broken(crawled_site):
     assert not broken, f"{len(broken)} internal links are broken:\n" + listing(
         broken, lambda p: f"{p.status} {p.url} (from {p.referrer})"
     )
+
+
+def test_every_picture_the_pages_show_answers(crawled_site):
+    images = crawled_site.images
+    broken = {url: found for url, found in images.items() if found[0] != 200}
+    assert not broken, f"{len(broken)} pictures do not answer 200:\n" + "\n".join(
+        f"  {status} {url} (on {page})" for url, (status, page) in sorted(broken.items())
+    )
+    # The demo's posters, stills and cards are shown, in the modern format and the fallback.
+    media = [url for url in images if url.startswith("/media/renditions/")]
+    assert {url.rsplit(".", 1)[-1] for url in media} >= {"webp", "jpg"}
+    assert len(media) >= 51 * 5, "fewer pictures than the demo films' posters alone"
 
 
 def test_every_page_stays_within_its_query_budget(crawled_site):

@@ -285,7 +285,7 @@ def test_a_bad_keyword_line_is_reported_and_nothing_is_imported(tmp_path, keywor
 
 
 def test_load_demo_loads_the_catalogue_and_its_reviews():
-    out, _ = run("load_demo", "--catalogue", str(CATALOGUE))
+    out, _ = run("load_demo", "--no-artwork", "--catalogue", str(CATALOGUE))
 
     vertigo = Film.objects.get(title="Vertigo")
     assert (vertigo.year, vertigo.release_date, vertigo.runtime) == (
@@ -329,14 +329,14 @@ def test_load_demo_does_not_count_a_scheduled_review_as_published(tmp_path):
     scheduled.write_text(json.dumps(data))
     shutil.copytree(DATA / "reviews", tmp_path / "reviews")
 
-    out, _ = run("load_demo", "--catalogue", str(scheduled))
+    out, _ = run("load_demo", "--no-artwork", "--catalogue", str(scheduled))
 
     assert Review.objects.get(film__title="Vertigo").status == Review.Status.PUBLISHED
     assert "Demo magazine: 2 films, 2 reviews (0 published)" in out
 
 
 def test_load_demo_imports_the_seed_review_as_a_draft_of_the_catalogue_film():
-    run("load_demo", "--catalogue", str(CATALOGUE))
+    run("load_demo", "--no-artwork", "--catalogue", str(CATALOGUE))
 
     cranes = Film.objects.get(title="The Cranes Are Flying")
     assert cranes.original_title == "Летят журавли"
@@ -350,14 +350,14 @@ def test_load_demo_imports_the_seed_review_as_a_draft_of_the_catalogue_film():
 
 
 def test_load_demo_twice_creates_and_changes_nothing():
-    run("load_demo", "--catalogue", str(CATALOGUE))
+    run("load_demo", "--no-artwork", "--catalogue", str(CATALOGUE))
     before = counts()
     stamps = sorted(Film.objects.values_list("pk", "updated_at")) + sorted(
         Review.objects.values_list("pk", "updated_at")
     )
 
     with CaptureQueriesContext(connection) as queries:
-        out, _ = run("load_demo", "--catalogue", str(CATALOGUE))
+        out, _ = run("load_demo", "--no-artwork", "--catalogue", str(CATALOGUE))
 
     assert counts() == before
     assert (
@@ -371,26 +371,26 @@ def test_load_demo_twice_creates_and_changes_nothing():
 
 
 def test_load_demo_leaves_an_edited_demo_review_alone():
-    run("load_demo", "--catalogue", str(CATALOGUE))
+    run("load_demo", "--no-artwork", "--catalogue", str(CATALOGUE))
     vertigo = Review.objects.filter(film__title="Vertigo")
     vertigo.update(critique="The editor's rewrite.")
     reviews_return_to_draft(reviews=vertigo)
 
-    run("load_demo", "--catalogue", str(CATALOGUE))
+    run("load_demo", "--no-artwork", "--catalogue", str(CATALOGUE))
 
     review = Review.objects.get(film__title="Vertigo")
     assert (review.critique, review.status) == ("The editor's rewrite.", Review.Status.DRAFT)
 
 
 def test_load_demo_brings_changed_catalogue_rows_back_in_line(tmp_path):
-    run("load_demo", "--catalogue", str(CATALOGUE), "--no-reviews")
+    run("load_demo", "--no-artwork", "--catalogue", str(CATALOGUE), "--no-reviews")
     data = json.loads(CATALOGUE.read_text())
     data["films"][0]["runtime"] = 129
     data["films"][0]["credits"].reverse()
     changed = tmp_path / "catalogue.json"
     changed.write_text(json.dumps(data))
 
-    out, _ = run("load_demo", "--catalogue", str(changed), "--no-reviews")
+    out, _ = run("load_demo", "--no-artwork", "--catalogue", str(changed), "--no-reviews")
 
     vertigo = Film.objects.get(title="Vertigo")
     assert vertigo.runtime == 129
@@ -400,7 +400,7 @@ def test_load_demo_brings_changed_catalogue_rows_back_in_line(tmp_path):
 
 
 def test_load_demo_no_reviews_loads_the_catalogue_only():
-    run("load_demo", "--catalogue", str(CATALOGUE), "--no-reviews")
+    run("load_demo", "--no-artwork", "--catalogue", str(CATALOGUE), "--no-reviews")
 
     assert Film.objects.count() == 2
     assert Review.objects.count() == 0
@@ -413,24 +413,24 @@ def test_a_broken_catalogue_fails_and_writes_nothing(tmp_path):
     broken.write_text(json.dumps(data))
 
     with pytest.raises(CommandError, match="gaffer"):
-        run("load_demo", "--catalogue", str(broken))
+        run("load_demo", "--no-artwork", "--catalogue", str(broken))
     assert set(counts().values()) == {0}
 
 
 def test_a_missing_catalogue_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="Cannot read the demo catalogue"):
-        run("load_demo", "--catalogue", str(tmp_path / "nope.json"))
+        run("load_demo", "--no-artwork", "--catalogue", str(tmp_path / "nope.json"))
 
 
 @pytest.mark.skipif(not REAL_CATALOGUE.exists(), reason="the demo catalogue is not written yet")
 def test_the_real_demo_magazine_loads_quickly_and_idempotently():
     started = time.monotonic()
-    out, _ = run("load_demo")
+    out, _ = run("load_demo", "--no-artwork")
     first_run = time.monotonic() - started
     before = counts()
 
     started = time.monotonic()
-    again, _ = run("load_demo")
+    again, _ = run("load_demo", "--no-artwork")
     second_run = time.monotonic() - started
 
     assert counts() == before

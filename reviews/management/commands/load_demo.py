@@ -15,6 +15,7 @@ from taggit.models import Tag, TaggedItem
 from films.cache import bump as catalogue_bump
 from films.models import Availability, Credit, Film, Genre, Person, StreamingService
 from films.slugs import SlugAllocator, slug_base
+from reviews.artwork.demo import demo_artwork_add
 from reviews.models import RATING_CHOICES, Review
 from reviews.parser import DocumentError, ParsedDocument, parse_document
 from reviews.services import (
@@ -51,8 +52,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-reviews", action="store_true", help="Load the catalogue only, no reviews."
         )
+        parser.add_argument(
+            "--no-artwork",
+            action="store_true",
+            help="Make no pictures. By default the demo films get generated posters and stills, "
+            "their directors and leading actors monogram cards and the services wordmarks, "
+            "where they have none.",
+        )
 
-    def handle(self, *args, catalogue, no_reviews, **options):
+    def handle(self, *args, catalogue, no_reviews, no_artwork, verbosity, **options):
+        self.verbosity = verbosity
         try:
             data = json.loads(catalogue.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -62,13 +71,24 @@ class Command(BaseCommand):
             with transaction.atomic():
                 services = self.load_services(data.get("services", []))
                 people = self.load_people(data.get("people", []))
-                self.load_films(data.get("films", []), services=services, people=people)
+                films = self.load_films(data.get("films", []), services=services, people=people)
                 if not no_reviews:
                     self.load_reviews(data.get("reviews", []), folder=catalogue.parent / "reviews")
         except KeyError as exc:
             raise CommandError(f"{catalogue}: an entry lacks the required key {exc}.") from exc
         except (TypeError, ValueError, DocumentError, ReviewImportError) as exc:
             raise CommandError(f"{catalogue} could not be loaded: {exc}") from exc
+        if not no_artwork:
+            # After the catalogue's commit, each picture saved (and its files kept) on its own.
+            self.created += demo_artwork_add(
+                films=films,
+                services=[
+                    services[name_key(name_clean(entry["name"]))]
+                    for entry in data.get("services", [])
+                ],
+                warn=lambda message: self.stderr.write(message),
+                announce=lambda message: self.stdout.write(message) if self.verbosity else None,
+            )
         catalogue_bump()  # bulk writes send no signals: cached film-list counts must go
         # The films and reviews written without a revision (bulk writes) get their first one.
         call_command(
@@ -127,7 +147,7 @@ class Command(BaseCommand):
 
     # Films ----------------------------------------------------------------------------------
 
-    def load_films(self, entries: list[dict], *, services, people) -> None:
+    def load_films(self, entries: list[dict], *, services, people) -> list[Film]:
         genres = {name_key(g.name): g for g in Genre.objects.all()}
         catalogue = _FilmIndex(
             Film.objects.prefetch_related("genres", "tags", "credits", "availabilities")
@@ -135,8 +155,10 @@ class Command(BaseCommand):
         tags = _TagIndex()
         new_credits, new_offers, moved_credits, new_links = [], [], [], []
         today = timezone.localdate()
+        films = []
         for entry in entries:
             film, created = self.upsert_film(entry, catalogue)
+            films.append(film)
             linked = set() if created else {g.pk for g in film.genres.all()}
             for name in entry.get("genres", []):
                 genre = genres.get(name_key(name))
@@ -222,6 +244,7 @@ class Command(BaseCommand):
         self.created["credits"] += len(new_credits)
         self.updated["credits"] += len(moved_credits)
         self.created["offers"] += len(new_offers)
+        return films
 
     def upsert_film(self, entry: dict, catalogue: "_FilmIndex") -> tuple[Film, bool]:
         release_date = entry.get("release_date")
