@@ -36,6 +36,7 @@ from reviews.artwork.draw import (
 from reviews.artwork.logos import logo_png
 from reviews.artwork.portraits import portrait_png
 from reviews.artwork.posters import poster_png
+from reviews.artwork.stills import CANVAS as STILL_CANVAS
 from reviews.artwork.stills import COMPOSITIONS, still_pngs
 from reviews.artwork.stills import HEIGHT as STILL_HEIGHT
 from reviews.artwork.stills import WIDTH as STILL_WIDTH
@@ -145,7 +146,7 @@ def test_every_composition_shows_shapes_not_a_flat_field(compose):
     for title in ("Vertigo", "Parasite", "M", "Stalker", "Casablanca"):
         rng = seeded("test", title)
         colours = pick_colours(rng, 3)
-        picture, draw = canvas((STILL_WIDTH, STILL_HEIGHT), colours[0])
+        picture, draw = canvas(STILL_CANVAS, colours[0])
         compose(draw, rng, colours)
         small = picture.resize((192, 108), Image.Resampling.NEAREST)
         largest = max(count for count, _ in small.getcolors(192 * 108))
@@ -154,7 +155,9 @@ def test_every_composition_shows_shapes_not_a_flat_field(compose):
 
 def test_pictures_have_the_shapes_of_their_specs():
     assert image(poster_png("Vertigo", 1958, "Alfred Hitchcock")).size == (960, 1440)  # 2:3
-    assert {image(s.png).size for s in still_pngs("Vertigo", 1958)} == {(1920, 1080)}  # 16:9
+    assert {image(s.png).size for s in still_pngs("Vertigo", 1958)} == {
+        (STILL_WIDTH, STILL_HEIGHT)
+    }  # 16:9
     assert image(portrait_png("Alfred Hitchcock")).size == (768, 960)  # 4:5
     logo = image(logo_png("Amazon Prime Video"))
     assert logo.height == 256 and 256 <= logo.width <= 1024
@@ -169,7 +172,7 @@ def test_hostile_titles_and_names_still_make_pictures(title):
     logo = image(logo_png(title))
 
     assert poster.size == (960, 1440)
-    assert {image(s.png).size for s in stills} == {(1920, 1080)}
+    assert {image(s.png).size for s in stills} == {(STILL_WIDTH, STILL_HEIGHT)}
     assert card.size == (768, 960)
     assert logo.height == 256
 
@@ -245,7 +248,10 @@ def test_load_demo_gives_films_people_and_services_pictures_with_alt_text_and_cr
             "generated artwork standing in for a still from Vertigo (1958)"
         )
         assert still.caption.startswith("Generated artwork: a composition in ")
-        assert still.picture.has("still") and still.picture.size("still") == (1920, 1080)
+        assert still.picture.has("still") and still.picture.size("still") == (
+            STILL_WIDTH,
+            STILL_HEIGHT,
+        )
     assert vertigo.share_picture.og_url == stills[0].picture.og_url
 
     # The directors and the two top-billed actors, not the composer.
