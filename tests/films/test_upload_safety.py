@@ -326,7 +326,7 @@ def test_a_failure_while_making_renditions_keeps_nothing(editor, target, monkeyp
 
     def encode_then_fail(image, fmt):
         calls.append(fmt)
-        if len(calls) == 3:  # the original and two renditions are stored by now
+        if len(calls) == 3:  # the original and the first renditions are stored by then
             raise OSError("encoder error -2")
         return real_encode(image, fmt)
 
@@ -337,7 +337,7 @@ def test_a_failure_while_making_renditions_keeps_nothing(editor, target, monkeyp
 
     errors = " ".join(target.errors(response))
     assert "could not be prepared for the site, so nothing was saved" in errors, errors
-    assert len(calls) == 3
+    assert len(calls) >= 3  # renditions are encoded side by side: others may have been under way
     assert stored_files() == set()
     assert not target.picture(row)
 
