@@ -258,15 +258,25 @@ def _write_renditions(storage, source, key, kind, focal, label, written: list) -
                 "fallback": fallback,
                 "files": files,
             }
-        encoded = pool.map(lambda job: encode(job[1], job[2]), missing)
+        # One task per image, its formats one after the other: Image.save() keeps the options
+        # of the save under way on the image, so two saves of one image at once would mix them.
+        by_image = {}
+        for name, image, fmt in missing:
+            by_image.setdefault(id(image), (image, []))[1].append((name, fmt))
+
+        def encoded_files(job):
+            image, files = job
+            return [(name, encode(image, fmt)) for name, fmt in files]
+
         try:
-            for (name, _, _), data in zip(missing, encoded, strict=True):
-                with storage_call(label):
-                    saved = storage.save(name, ContentFile(data))
-                    written.append(saved)
-                    if saved != name:  # a race with another save of the same picture
-                        storage.delete(saved)
-                        written.remove(saved)
+            for files in pool.map(encoded_files, by_image.values()):
+                for name, data in files:
+                    with storage_call(label):
+                        saved = storage.save(name, ContentFile(data))
+                        written.append(saved)
+                        if saved != name:  # a race with another save of the same picture
+                            storage.delete(saved)
+                            written.remove(saved)
         except BaseException:
             pool.shutdown(cancel_futures=True)  # encode no more than is under way
             raise

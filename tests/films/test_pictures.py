@@ -7,7 +7,7 @@ import pytest
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.management import call_command
 from django.template import Context, Template
 from django.test import RequestFactory
@@ -17,7 +17,7 @@ from PIL import Image
 
 from films.images import FORMATS
 from films.models import Film, Person, Still, StreamingService
-from films.pictures import SPECS, crop_box
+from films.pictures import SPECS, crop_box, generate, rendition_names
 from tests.factories import make_film
 from tests.query_counting import count_queries
 
@@ -172,6 +172,25 @@ def test_deleting_the_film_removes_its_renditions(django_capture_on_commit_callb
         film.delete()
 
     assert names and not any(default_storage.exists(name) for name in names)
+
+
+def test_the_same_upload_gives_the_same_renditions_byte_for_byte(tmp_path):
+    """Renditions are encoded on threads; each file must still get its own format's options
+    (a JPEG saved while a WebP of the same image was being saved once took the WebP's)."""
+    storage = FileSystemStorage(location=tmp_path)
+    source = storage.save("poster.png", ContentFile(photo("PNG", size=(1000, 1500), exif=False)))
+    made = []
+    for _ in range(3):
+        renditions = generate(storage, source, "poster", (30, 70))
+        made.append({name: storage.open(name).read() for name in rendition_names(renditions)})
+        for name in made[-1]:
+            storage.delete(name)
+    assert made[0] == made[1] == made[2]
+    for name, data in made[0].items():
+        image = Image.open(io.BytesIO(data))
+        assert image.format == {".jpg": "JPEG", ".webp": "WEBP"}[name[name.rindex(".") :]]
+        if image.format == "JPEG":
+            assert "progressive" in image.info  # the JPEG options, not the WebP's
 
 
 def test_a_small_image_is_never_upscaled():
