@@ -239,8 +239,9 @@ def test_a_keyword_only_films_carry_shows_their_posters_and_no_empty_reviews_sec
     )
     assertContains(
         response,
-        '<p class="film-card__title"><a href="/films/the-cranes-are-flying/">The Cranes Are Flying</a>'
-        ' <span class="film-card__year">1957</span></p>',
+        '<p class="film-card__title">'
+        '<a href="/films/the-cranes-are-flying/">The Cranes Are Flying</a> '
+        '<span class="film-card__year">1957</span></p>',
         html=True,
     )
 
