@@ -187,6 +187,38 @@ def test_the_film_page_leads_with_poster_title_directors_runtime_and_our_rating(
     )
 
 
+def test_the_film_pages_review_cards_carry_the_standfirst_and_a_byline(client, cranes):
+    make_review(
+        cranes,
+        headline="Love and war in one breathless take",
+        standfirst="Kalatozov's camera never stops running, and neither does Veronika.",
+    )
+
+    response = client.get(cranes.get_absolute_url())
+
+    assertContains(
+        response,
+        '<p class="review-card__standfirst">'
+        "Kalatozov&#x27;s camera never stops running, and neither does Veronika.</p>",
+        html=True,
+    )
+    assert re.search(r'<p class="byline review-card__meta">\s*By ', response.text)
+
+
+def test_an_odd_number_of_stills_leads_with_a_full_width_one(client, cranes):
+    for n in (1, 2, 3):
+        add_still(cranes, n)
+
+    html = client.get(cranes.get_absolute_url()).text
+
+    assert html.count('class="stills__lead"') == 1
+    lead = html.split('class="stills__lead"')[1].split("</li>")[0]
+    assert "number 1" in lead and 'sizes="(min-width: 72rem) 48rem' in lead
+
+    add_still(cranes, 4)
+    assert "stills__lead" not in client.get(cranes.get_absolute_url()).text
+
+
 def test_an_unrated_film_shows_no_rating(client, cranes):
     make_review(cranes, rating=None)
 

@@ -223,6 +223,29 @@ def test_a_keyword_a_film_carries_has_a_page(client, film):
     assert "The Cranes Are Flying" in response.content.decode()
 
 
+def test_a_keyword_only_films_carry_shows_their_posters_and_no_empty_reviews_section(client, film):
+    film.tags.add("soviet cinema")
+
+    response = client.get(reverse("reviews:tag_detail", kwargs={"slug": "soviet-cinema"}))
+
+    assertNotContains(response, "No published reviews with this keyword.")
+    assertNotContains(response, 'id="tag-reviews"')
+    assertContains(
+        response,
+        '<div class="poster-placeholder film-card__poster" aria-hidden="true">'
+        '<span class="poster-placeholder__title">The Cranes Are Flying</span>'
+        '<span class="poster-placeholder__year">1957</span></div>',
+        html=True,
+    )
+    assertContains(
+        response,
+        '<p class="film-card__title">'
+        '<a href="/films/the-cranes-are-flying/">The Cranes Are Flying</a> '
+        '<span class="film-card__year">1957</span></p>',
+        html=True,
+    )
+
+
 # --- The magazine's look: lead story, standfirst, lead picture, "Filed under" ----------------
 
 
