@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Q, Value
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Lower
 from django.utils import timezone
 from django_filters.fields import ModelChoiceField, ModelMultipleChoiceField
 
@@ -349,7 +349,7 @@ class FilmFilter(django_filters.FilterSet):
 
         genres = Genre.objects.annotate(
             n=Count("films", filter=Q(films__in=self.base("genre")))
-        ).order_by("name")
+        ).order_by(Lower("name"), "name")
 
         directors = (
             Person.objects.filter(credits__role=Credit.Role.DIRECTOR)
@@ -362,7 +362,7 @@ class FilmFilter(django_filters.FilterSet):
             )
             .filter(Q(n__gt=0) | Q(pk=getattr(director, "pk", None)))
             .only("pk", "name", "slug")
-            .order_by("name")
+            .order_by(Lower("name"), "name")
         )
 
         # The offer filter still applies to the service counts (and vice versa): same row.
@@ -371,7 +371,7 @@ class FilmFilter(django_filters.FilterSet):
             offer_scope &= Q(availabilities__offer_type__in=selected_offers)
         services = StreamingService.objects.annotate(
             n=Count("availabilities__film", filter=offer_scope, distinct=True)
-        ).order_by("name")
+        ).order_by(Lower("name"), "name")
 
         offer_rows = self.availability_rows(values.get("service"), None).filter(
             film__in=self.base("service", "offer")

@@ -1,5 +1,6 @@
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Exists, F, OuterRef
+from django.db.models.functions import Lower
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -36,12 +37,12 @@ class HomeView(ListView):
             decades=[(decade, f"{decade}s", n) for decade, n in decades],
             genres=Genre.objects.annotate(film_count=Count("films"))
             .filter(film_count__gt=0)
-            .order_by("name"),
+            .order_by(Lower("name"), "name"),
             services=StreamingService.objects.annotate(
                 film_count=Count("availabilities__film", distinct=True)
             )
             .filter(film_count__gt=0)
-            .order_by("name"),
+            .order_by(Lower("name"), "name"),
             **kwargs,
         )
 

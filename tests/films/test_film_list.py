@@ -380,3 +380,16 @@ def test_a_key_repeated_thousands_of_times_is_one_lookup(client, catalogue):
         for film in Film.objects.filter(genres__slug__in=["war", "drama"])
         if film.availabilities.filter(service__slug="mubi").exists()
     }
+
+
+def test_services_and_genres_are_listed_in_alphabetical_order_whatever_their_case(client):
+    make_film(
+        "Tokyo Story",
+        genres=["drama", "Comedy"],
+        availability=[("Tubi", "free"), ("iTunes", "rent"), ("Apple TV", "buy")],
+    )
+    for url in (reverse("films:film_list"), reverse("reviews:home")):
+        page = client.get(url).content.decode()
+        positions = [page.index(name) for name in ("Apple TV", "iTunes", "Tubi")]
+        assert positions == sorted(positions), url
+        assert page.index("Comedy") < page.index("drama"), url
