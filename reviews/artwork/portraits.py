@@ -1,17 +1,6 @@
 """Monogram cards in place of portraits: a person's initials, 4:5 at 768 × 960."""
 
-from reviews.artwork.draw import (
-    canvas,
-    draw_lines,
-    drawable,
-    fit,
-    font,
-    initials,
-    pick_colours,
-    png,
-    seeded,
-    text_colour,
-)
+from reviews.artwork.draw import canvas, font, initials, pick_colours, png, seeded, text_colour
 
 WIDTH, HEIGHT = 768, 960
 
@@ -21,7 +10,7 @@ def portrait_png(name: str) -> bytes:
     background, disc, _ = pick_colours(rng, 3)
     image, draw = canvas((WIDTH, HEIGHT), background)
     radius = 280
-    cx, cy = WIDTH // 2, 400
+    cx, cy = WIDTH // 2, HEIGHT // 2  # the name is printed under the card on the page
     if rng.random() < 0.5:
         draw.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), fill=disc.rgb)
     else:
@@ -31,15 +20,4 @@ def portrait_png(name: str) -> bytes:
     while font(size).getlength(letters) > 2 * radius - 80 and size > 40:
         size -= 10
     draw.text((cx, cy), letters, font=font(size), fill=text_colour(disc).rgb, anchor="mm")
-    size, lines = fit(drawable(name), width=WIDTH - 120, height=150, largest=64, smallest=24)
-    draw_lines(
-        draw,
-        lines,
-        size=size,
-        x=60,
-        y=740,
-        fill=text_colour(background).rgb,
-        align="center",
-        width=WIDTH - 120,
-    )
     return png(image)
