@@ -32,7 +32,9 @@ document.addEventListener("securitypolicyviolation", (event) => {
 
 
 def copies(page) -> dict:
-    """The copies kept in this browser: {key: copy}."""
+    """The copies kept in this browser: {key: copy}, once the page's scripts have run (the
+    success message is in the HTML before the script that removes a saved copy has run)."""
+    page.wait_for_load_state("load")
     return dict(page.evaluate(COPIES))
 
 
