@@ -381,6 +381,7 @@ COUNTRIES_OVERRIDE = {
 # The region readers see first under "Where to watch", and the one imported availability gets.
 FILMMAG_DEFAULT_REGION = os.environ.get("DJANGO_DEFAULT_REGION", "US").upper()
 
+
 # Offer history (films.models.Availability): offers not checked for this many days are listed
 # as stale in the admin; arrivals and departures this recent are "New on" / "Recently left".
 def env_days(name: str, default: int) -> int:

@@ -555,7 +555,10 @@ class AvailabilityAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # Saving an open offer, changed or not, means someone looked at it: a check.
-        if change and obj.ended is None and "last_checked" not in form.changed_data:
+        # (Compared by value: a field with a callable default, like this one, counts as changed
+        # whenever the form's hidden initial value is missing.)
+        typed = form.cleaned_data.get("last_checked") != form.initial.get("last_checked")
+        if change and obj.ended is None and not typed:
             obj.last_checked = max(timezone.localdate(), obj.first_seen)
         super().save_model(request, obj, form, change)
 
