@@ -585,6 +585,13 @@ class Availability(models.Model):
         text = f"{self.film} on {self.service} ({self.get_offer_type_display()}, {self.region})"
         return f"{text}, left {self.ended.day} {self.ended:%B %Y}" if self.ended else text
 
+    def save(self, *args, **kwargs):
+        # Revisions saved before the offer history had no check date for some offers: reverting
+        # a film to one of them must not fail on it.
+        if self.last_checked is None:
+            self.last_checked = self.first_seen
+        super().save(*args, **kwargs)
+
     def close(self) -> bool:
         """The offer has left its service: closed today and kept as history. An offer first
         seen today is deleted instead (today's entry corrected: nothing to keep, and readers
