@@ -381,6 +381,22 @@ COUNTRIES_OVERRIDE = {
 # The region readers see first under "Where to watch", and the one imported availability gets.
 FILMMAG_DEFAULT_REGION = os.environ.get("DJANGO_DEFAULT_REGION", "US").upper()
 
+
+# Offer history (films.models.Availability): offers not checked for this many days are listed
+# as stale in the admin; arrivals and departures this recent are "New on" / "Recently left".
+def env_days(name: str, default: int) -> int:
+    try:
+        days = int(os.environ.get(name, str(default)))
+    except ValueError:
+        days = 0
+    if days < 1:
+        raise ImproperlyConfigured(f"{name} must be a whole number of days, at least 1.")
+    return days
+
+
+FILMMAG_OFFER_STALE_DAYS = env_days("DJANGO_OFFER_STALE_DAYS", 90)
+FILMMAG_OFFER_RECENT_DAYS = env_days("DJANGO_OFFER_RECENT_DAYS", 30)
+
 # How long a shared preview link works, in days: the default and the most an editor may choose.
 try:
     FILMMAG_PREVIEW_LINK_DAYS = int(os.environ.get("DJANGO_PREVIEW_LINK_DAYS", "7"))

@@ -1,10 +1,16 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db.models import Case, Count, IntegerField, Value, When
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from reversion.admin import VersionAdmin
 from taggit.managers import TaggableManager
 
@@ -104,15 +110,53 @@ class CreditInline(admin.TabularInline):
         )
 
 
+class CurrentOfferFormSet(forms.BaseInlineFormSet):
+    """The film's current offers. Ticking "Delete" closes an offer (it left the service today)
+    and keeps it as history; only a row first seen today is deleted outright, as a correction
+    of today's entry. A row saved with a change counts as checked today."""
+
+    def clean(self):
+        super().clean()
+        seen = set()
+        for form in self.forms:
+            if not form.has_changed() and form.instance.pk is None:
+                continue
+            data = getattr(form, "cleaned_data", {})
+            if not data or data.get("DELETE"):
+                continue
+            key = (data.get("service"), data.get("offer_type"), data.get("region"))
+            if key in seen:
+                raise ValidationError(
+                    "Please correct the duplicate data: the same service, offer type and region "
+                    "is listed twice.",
+                    code="duplicate",
+                )
+            seen.add(key)
+
+    def save_existing(self, form, obj, commit=True):
+        obj.last_checked = timezone.localdate()
+        return super().save_existing(form, obj, commit=commit)
+
+    def delete_existing(self, obj, commit=True):
+        if commit:
+            obj.close()
+
+
 class AvailabilityInline(admin.TabularInline):
+    """Where to watch the film now; past offers are listed below, read-only."""
+
     model = Availability
-    fields = ["service", "offer_type", "region", "url", "last_checked"]
+    formset = CurrentOfferFormSet
+    fields = ["service", "offer_type", "region", "url", "first_seen", "last_checked"]
+    readonly_fields = ["first_seen", "last_checked"]
     autocomplete_fields = ["service"]
+    verbose_name = "current offer"
+    verbose_name_plural = "where to watch now (“Delete” closes an offer and keeps it as history)"
     extra = 1
 
     def get_queryset(self, request):
         # The film too: each row's heading is str(availability), which names it.
-        return super().get_queryset(request).select_related("film", "service")
+        return super().get_queryset(request).current().select_related("film", "service")
 
 
 POSTER = PictureSlot(
@@ -288,6 +332,7 @@ class FilmAdmin(PictureStorageAdminMixin, OptimisticVersionAdmin):
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["genres"]
     inlines = [CreditInline, AvailabilityInline, StillInline]
+    readonly_fields = ["past_offers"]
     fieldsets = [
         ("Film", {"fields": ["title", "slug", "original_title", "genres"]}),
         (
@@ -308,11 +353,37 @@ class FilmAdmin(PictureStorageAdminMixin, OptimisticVersionAdmin):
         ),
         # loaded_version is hidden: it guards against overwriting another editor's save.
         ("Keywords", {"fields": ["tags", "loaded_version"]}),
+        # Read-only, so the form posts nothing for it (an inline would need its own formset).
+        ("Past offers", {"fields": ["past_offers"], "classes": ["collapse"]}),
     ]
     # No date_hierarchy: many films have only a year, which the decade filter covers.
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_directors().prefetch_related("genres")
+
+    @admin.display(description="left their service")
+    def past_offers(self, film):
+        """The film's closed offers, each linked to its page under Catalogue → Offers, where a
+        mistake is corrected (a wrong date, or a closure undone by emptying "left on")."""
+        if film.pk is None:
+            return "–"
+        offers = film.availabilities.filter(ended__isnull=False).select_related("service")
+        rows = format_html_join(
+            "",
+            '<li><a href="{}">{} – {}, {}</a>: {} to {}</li>',
+            (
+                (
+                    reverse("admin:films_availability_change", args=[offer.pk]),
+                    offer.service.name,
+                    offer.get_offer_type_display(),
+                    offer.region.code,
+                    date_format(offer.first_seen),
+                    date_format(offer.ended),
+                )
+                for offer in offers.order_by("-ended", "service__name")
+            ),
+        )
+        return format_html("<ul>{}</ul>", rows) if rows else "None."
 
     @admin.display(description="directors")
     def director_names(self, film):
@@ -383,11 +454,7 @@ class StreamingServiceAdmin(PictureStorageAdminMixin, admin.ModelAdmin):
     ordering = ["name"]
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(film_count=Count("availabilities__film", distinct=True))
-        )
+        return super().get_queryset(request).with_film_counts()
 
     @admin.display(description="films", ordering="film_count")
     def film_count(self, service):
@@ -415,3 +482,99 @@ class SlugHistoryAdmin(admin.ModelAdmin):
     @admin.display(description="now at")
     def current_page(self, old):
         return str(old.target) if old.target else "(deleted)"
+
+
+class OfferStateListFilter(admin.SimpleListFilter):
+    """Open offers, those nobody has checked for ``FILMMAG_OFFER_STALE_DAYS`` days, or past ones."""
+
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        days = settings.FILMMAG_OFFER_STALE_DAYS
+        return [
+            ("current", "Current"),
+            ("stale", f"Not checked for {days} days"),
+            ("closed", "Left the service"),
+        ]
+
+    def queryset(self, request, queryset):
+        match self.value():
+            case "current":
+                return queryset.current()
+            case "stale":
+                return queryset.stale()
+            case "closed":
+                return queryset.filter(ended__isnull=False)
+        return queryset
+
+
+@admin.register(Availability)
+class AvailabilityAdmin(admin.ModelAdmin):
+    """Every offer with its history. "Not checked for N days" lists the links to check again:
+    open each, then "Mark as checked today". Saving an offer counts as a check too.
+
+    Only superusers delete an offer, for a row that should never have existed; anyone who may
+    change offers corrects one here (service, dates, or a closure undone by emptying "left
+    on") or closes it with "Close: left the service today"."""
+
+    list_display = [
+        "film",
+        "service",
+        "offer_type",
+        "region",
+        "link",
+        "first_seen",
+        "last_checked",
+        "ended",
+    ]
+    list_display_links = ["film"]
+    list_filter = [OfferStateListFilter, "offer_type", "service", "region"]
+    list_select_related = ["film", "service"]
+    search_fields = ["film__title", "film__original_title", "service__name", "url"]
+    autocomplete_fields = ["film", "service"]
+    date_hierarchy = "last_checked"
+    ordering = ["last_checked", "film__title", "pk"]
+    fields = [
+        "film",
+        "service",
+        "offer_type",
+        "region",
+        "url",
+        ("first_seen", "last_checked", "ended"),
+    ]
+    actions = ["mark_checked", "close_offers"]
+
+    @admin.display(description="link", ordering="url")
+    def link(self, offer):
+        if not offer.url:
+            return "–"
+        return format_html(
+            '<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>', offer.url, offer.url
+        )
+
+    def save_model(self, request, obj, form, change):
+        # Saving an open offer, changed or not, means someone looked at it: a check.
+        # (Compared by value: a field with a callable default, like this one, counts as changed
+        # whenever the form's hidden initial value is missing.)
+        typed = form.cleaned_data.get("last_checked") != form.initial.get("last_checked")
+        if change and obj.ended is None and not typed:
+            obj.last_checked = max(timezone.localdate(), obj.first_seen)
+        super().save_model(request, obj, form, change)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+    @admin.action(description="Mark as checked today", permissions=["change"])
+    def mark_checked(self, request, queryset):
+        # last_checked is shown to editors only: no page or cached count depends on it.
+        today = timezone.localdate()
+        n = queryset.current().filter(first_seen__lte=today).update(last_checked=today)
+        self.message_user(request, f"{n} offer{pluralize(n)} marked as checked today.")
+
+    @admin.action(description="Close: left the service today", permissions=["change"])
+    def close_offers(self, request, queryset):
+        offers = list(queryset.current().select_related("film", "service"))
+        for offer in offers:  # one by one: the signals keep the public counts current
+            offer.close()
+        self.message_user(request, f"{len(offers)} offer{pluralize(len(offers))} closed.")

@@ -1,3 +1,5 @@
+from datetime import date, timedelta
+
 import reversion
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
@@ -5,8 +7,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
+from django.utils import timezone
 from django_countries.fields import CountryField
 from taggit.managers import TaggableManager
 from taggit.models import TaggedItem
@@ -136,6 +140,17 @@ class Person(WrittenFilesMixin, models.Model):
         )
 
 
+class StreamingServiceQuerySet(models.QuerySet):
+    def with_film_counts(self):
+        """Each service with ``film_count``: how many films it offers today."""
+        current = Availability.objects.current().values("pk")
+        return self.annotate(
+            film_count=models.Count(
+                "availabilities__film", filter=Q(availabilities__in=current), distinct=True
+            )
+        )
+
+
 class StreamingService(WrittenFilesMixin, models.Model):
     name = models.CharField(max_length=200, unique=True)
     slug = slug_field(max_length=100)
@@ -143,6 +158,8 @@ class StreamingService(WrittenFilesMixin, models.Model):
     logo = ImageUploadField(upload_to="logos/", blank=True)
     logo_alt = alt_text_field()
     logo_renditions = RenditionsField(source="logo", kind="logo")
+
+    objects = StreamingServiceQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -196,12 +213,7 @@ class FilmQuerySet(models.QuerySet):
             "tags",
             "stills",
             Prefetch("credits", queryset=Credit.objects.select_related("person")),
-            Prefetch(
-                "availabilities",
-                queryset=Availability.objects.select_related("service").order_by(
-                    "offer_type", "region", "service__name"
-                ),
-            ),
+            Prefetch("availabilities", queryset=Availability.objects.for_film_page()),
             Prefetch(
                 "reviews",
                 queryset=Review.objects.published()
@@ -410,6 +422,93 @@ class Still(WrittenFilesMixin, models.Model):
         )
 
 
+class AvailabilityQuerySet(models.QuerySet):
+    """Offers, with their history: a row is one stint of a film on a service (an offer type in
+    a region), from ``first_seen`` until ``ended``. Whatever the public site shows or counts as
+    where to watch starts from ``current()``; the other methods say so when they do not."""
+
+    def current(self):
+        """Offers open today: the only ones readers are told they can watch."""
+        return self.filter(ended__isnull=True)
+
+    def arrived_since(self, day: date):
+        """Current offers first seen on or after ``day``: "New on …"."""
+        return self.current().filter(first_seen__gte=day)
+
+    def left(self):
+        """Closed offers that have not come back (no current offer of the same film, service,
+        offer type and region): "Recently left", "Left … on …"."""
+        back = self.model.objects.current().filter(
+            film=OuterRef("film"),
+            service=OuterRef("service"),
+            offer_type=OuterRef("offer_type"),
+            region=OuterRef("region"),
+        )
+        return self.filter(ended__isnull=False).exclude(Exists(back))
+
+    def left_since(self, day: date):
+        return self.left().filter(ended__gte=day)
+
+    def stale(self, days: int | None = None):
+        """Current offers nobody has checked for ``days`` (``FILMMAG_OFFER_STALE_DAYS``)."""
+        days = settings.FILMMAG_OFFER_STALE_DAYS if days is None else days
+        return self.current().filter(last_checked__lt=timezone.localdate() - timedelta(days=days))
+
+    def for_film_page(self):
+        """The film page's offers in one query: the current ones, and those that left in the
+        last ``FILMMAG_OFFER_RECENT_DAYS`` days (``is_current`` tells them apart)."""
+        return (
+            (self.current() | self.left_since(recent_since()))
+            .select_related("service")
+            .order_by("offer_type", "region", "service__name", "-ended")
+        )
+
+    def for_service_page(self, service: "StreamingService", *, per_list: int = 12):
+        """A service page's "New on" and "Recently left" offers, newest first, in one query:
+        at most ``per_list`` of each, from the last ``FILMMAG_OFFER_RECENT_DAYS`` days."""
+        since = recent_since()
+        rows = (self.arrived_since(since) | self.left_since(since)).filter(service=service)
+        return (
+            rows.annotate(
+                left=ExpressionWrapper(Q(ended__isnull=False), output_field=models.BooleanField()),
+                event=Coalesce("ended", "first_seen"),
+            )
+            .annotate(
+                rank=Window(
+                    RowNumber(),
+                    partition_by=[F("left")],
+                    order_by=[F("event").desc(), F("film_id").asc(), F("pk").asc()],
+                )
+            )
+            .filter(rank__lte=per_list)
+            .select_related("film", "service")
+            .order_by("-event", "film_id", "pk")
+        )
+
+    def for_new_feed(self, service: "StreamingService"):
+        """The "New on …" feed: the service's current offers, latest arrivals first."""
+        return (
+            self.current()
+            .filter(service=service)
+            .select_related("film", "service")
+            .order_by("-first_seen", "-pk")
+        )
+
+    def for_left_feed(self, service: "StreamingService"):
+        """The "Recently left" feed: the service's departed offers, latest first."""
+        return (
+            self.left()
+            .filter(service=service)
+            .select_related("film", "service")
+            .order_by("-ended", "-pk")
+        )
+
+
+def recent_since() -> date:
+    """The first day that counts as recent for "New on", "Recently left" and "Left … on"."""
+    return timezone.localdate() - timedelta(days=settings.FILMMAG_OFFER_RECENT_DAYS)
+
+
 class Availability(models.Model):
     class OfferType(models.TextChoices):
         SUBSCRIPTION = "subscription", "Subscription"
@@ -425,24 +524,89 @@ class Availability(models.Model):
     offer_type = models.CharField(max_length=20, choices=OfferType)
     region = CountryField(default=default_region, help_text="Where this offer applies.")
     url = models.URLField("link", max_length=500, blank=True, help_text="Deep link to the film.")
-    last_checked = models.DateField(null=True, blank=True)
+    first_seen = models.DateField(
+        default=timezone.localdate,
+        help_text="When the offer was first seen on the service: “New on …” lists it from then.",
+    )
+    last_checked = models.DateField(
+        default=timezone.localdate,
+        help_text="When someone last saw the offer on the service. Saving an offer, or an "
+        "import that lists it, counts as a check.",
+    )
+    ended = models.DateField(
+        "left on",
+        null=True,
+        blank=True,
+        help_text="When the offer left the service. Empty while readers can watch it; a closed "
+        "offer stays as history, and the film page says when it left.",
+    )
+
+    objects = AvailabilityQuerySet.as_manager()
 
     class Meta:
-        ordering = ["film", "offer_type", "region", "service"]
-        verbose_name_plural = "availability"
+        ordering = ["film", "offer_type", "region", "service", "-first_seen"]
+        verbose_name = "offer"
         indexes = [
             models.Index(
                 fields=["service", "offer_type", "region"], name="avail_service_offer_idx"
             ),
+            models.Index(fields=["service", "first_seen"], name="avail_service_first_seen_idx"),
+            models.Index(fields=["service", "ended"], name="avail_service_ended_idx"),
+            # The stale-offers list: open offers by the date they were last checked.
+            models.Index(
+                fields=["last_checked"],
+                condition=Q(ended__isnull=True),
+                name="avail_current_checked_idx",
+            ),
         ]
         constraints = [
+            # One open offer per film, service, type and region; closed ones are its history,
+            # and an offer that comes back is a new row (a new stint with its own dates).
             models.UniqueConstraint(
-                fields=["film", "service", "offer_type", "region"], name="availability_unique_offer"
+                fields=["film", "service", "offer_type", "region"],
+                condition=Q(ended__isnull=True),
+                name="availability_unique_current_offer",
+                violation_error_message="This film already has this offer (service, offer type "
+                "and region) open.",
+            ),
+            models.CheckConstraint(
+                condition=Q(last_checked__gte=F("first_seen")),
+                name="availability_checked_after_first_seen",
+                violation_error_message="An offer cannot be checked before it was first seen.",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended__isnull=True) | Q(ended__gte=F("first_seen")),
+                name="availability_ended_after_first_seen",
+                violation_error_message="An offer cannot leave before it was first seen.",
             ),
         ]
 
     def __str__(self):
-        return f"{self.film} on {self.service} ({self.get_offer_type_display()}, {self.region})"
+        text = f"{self.film} on {self.service} ({self.get_offer_type_display()}, {self.region})"
+        return f"{text}, left {self.ended.day} {self.ended:%B %Y}" if self.ended else text
+
+    def save(self, *args, **kwargs):
+        # Revisions saved before the offer history had no check date for some offers: reverting
+        # a film to one of them must not fail on it.
+        if self.last_checked is None:
+            self.last_checked = self.first_seen
+        super().save(*args, **kwargs)
+
+    def close(self) -> bool:
+        """The offer has left its service: closed today and kept as history. An offer first
+        seen today is deleted instead (today's entry corrected: nothing to keep, and readers
+        should not be told it left). Returns whether the row was kept."""
+        today = timezone.localdate()
+        if self.first_seen >= today:
+            self.delete()
+            return False
+        self.ended = self.last_checked = today
+        self.save(update_fields=["ended", "last_checked"])
+        return True
+
+    @property
+    def is_current(self) -> bool:
+        return self.ended is None
 
 
 class SlugHistory(models.Model):

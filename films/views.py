@@ -114,6 +114,26 @@ class ServiceDetailView(FilmsOfView):
     filter_name = "service"
     heading_format = "Films on {}"
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        arrived, left = [], []
+        for offer in Availability.objects.for_service_page(self.owner):
+            (left if offer.ended else arrived).append(offer)
+        context.update(
+            new_offers=_by_film(arrived, "first_seen"),
+            gone_offers=_by_film(left, "ended"),
+            recent_days=settings.FILMMAG_OFFER_RECENT_DAYS,
+        )
+        return context
+
+
+def _by_film(offers, date_field):
+    """[(film, day, [offer, ...]), ...]: a film's offers of the same day together, in order."""
+    return [
+        (film, day, list(group))
+        for (film, day), group in groupby(offers, key=lambda o: (o.film, getattr(o, date_field)))
+    ]
+
 
 class FilmDetailView(SlugRedirectMixin, DetailView):
     context_object_name = "film"
@@ -142,7 +162,11 @@ class FilmDetailView(SlugRedirectMixin, DetailView):
                 (c for c in credits if c.role == Credit.Role.ACTOR), key=lambda c: (c.order, c.pk)
             ),
             crew=crew,
-            where_to_watch=_group_availability(film.availabilities.all()),
+            where_to_watch=_group_availability(offers := list(film.availabilities.all())),
+            left_offers=sorted(
+                (offer for offer in offers if not offer.is_current),
+                key=lambda offer: (-offer.ended.toordinal(), offer.service.name),
+            ),
             stills=[(still, still.picture) for still in film.stills.all() if still.picture],
             reviews=film.published_reviews,
             # The magazine's verdict: its latest published review that gives a rating.
@@ -152,12 +176,13 @@ class FilmDetailView(SlugRedirectMixin, DetailView):
 
 
 def _group_availability(rows):
-    """[(offer label, [(region, [availability, ...]), ...]), ...] in the offer types' order."""
+    """[(offer label, [(region, [availability, ...]), ...]), ...] in the offer types' order,
+    of the current offers among ``rows``."""
     labels = dict(Availability.OfferType.choices)
     order = list(labels)
     home = settings.FILMMAG_DEFAULT_REGION  # readers' own region first
     rows = sorted(
-        rows,
+        (row for row in rows if row.is_current),
         key=lambda a: (order.index(a.offer_type), a.region != home, a.region.name, a.service.name),
     )
     return [

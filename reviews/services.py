@@ -386,12 +386,21 @@ class _Importer:
     # Where to watch ---------------------------------------------------------------------------
 
     def availability(self, film: Film) -> None:
-        if not self.document.offers:
+        """The document's offers, in the import's region: a listed offer that is open counts
+        as checked today; one that is not is opened (a new row if it had left: its history
+        stays). When the document says the film is not currently streaming, its list is taken
+        as complete for the region, and the film's other open offers there are closed."""
+        if not self.document.offers and not self.document.not_streaming:
             return
         services = list(StreamingService.objects.all())
         by_key = {name_key(s.name): s for s in services}
         by_slug = {s.slug: s for s in services}
         today = timezone.localdate()
+        current = {
+            (offer.service_id, offer.offer_type): offer
+            for offer in film.availabilities.current().filter(region=self.region)
+        }
+        listed = set()
         for offer in dict.fromkeys(self.document.offers):
             name = name_clean(offer.service)
             service = by_key.get(name_key(name)) or by_slug.get(slug_base(name, kind="service"))
@@ -399,21 +408,43 @@ class _Importer:
                 service = StreamingService.objects.create(name=name)
                 by_key[name_key(name)] = by_slug[service.slug] = service
                 self.create("streaming service", f"{service}")
-            # Nothing to update on an existing offer: get_or_create is update_or_create with
-            # no defaults, without the needless UPDATE.
-            _, created = Availability.objects.get_or_create(
+            label = f"{service} – {offer.offer_type} ({self.region})"
+            key = (service.pk, offer.offer_type)
+            listed.add(key)
+            existing = current.get(key)
+            if existing is not None:
+                if existing.last_checked != today:  # a check, not a change to report
+                    existing.last_checked = today
+                    existing.save(update_fields=["last_checked"])
+                self.unchanged.append(f"offer {label}")
+                continue
+            came_back = film.availabilities.filter(
+                service=service, offer_type=offer.offer_type, region=self.region
+            ).exists()
+            current[key] = Availability.objects.create(
                 film=film,
                 service=service,
                 offer_type=offer.offer_type,
                 region=self.region,
-                defaults={"last_checked": today},
+                first_seen=today,
+                last_checked=today,
             )
-            label = f"{service} – {offer.offer_type} ({self.region})"
-            if created:
-                self.film_changed = True
-                self.create("offer", label)
+            self.film_changed = True
+            if came_back:
+                self.created_counts["offer"] += 1
+                self.created.append(f"offer {label} (back after leaving)")
             else:
-                self.unchanged.append(f"offer {label}")
+                self.create("offer", label)
+        if self.document.not_streaming:
+            for key, offer in current.items():
+                if key in listed:
+                    continue
+                offer.close()
+                self.film_changed = True
+                self.updated.append(
+                    f"offer {offer.service} – {offer.offer_type} ({self.region}) closed: the "
+                    "document says the film is not currently streaming"
+                )
 
     # The review -------------------------------------------------------------------------------
 

@@ -38,9 +38,7 @@ class HomeView(ListView):
             genres=Genre.objects.annotate(film_count=Count("films"))
             .filter(film_count__gt=0)
             .order_by(Lower("name"), "name"),
-            services=StreamingService.objects.annotate(
-                film_count=Count("availabilities__film", distinct=True)
-            )
+            services=StreamingService.objects.with_film_counts()
             .filter(film_count__gt=0)
             .order_by(Lower("name"), "name"),
             **kwargs,

@@ -60,6 +60,24 @@ def make_film(title=None, *, genres=(), directors=(), cast=(), availability=(), 
     return film
 
 
+def make_offer(film, service, offer_type="subscription", region="US", *, days_ago=0, **fields):
+    """An offer of ``film`` on ``service`` (a name), first seen ``days_ago`` days ago.
+    ``left_days_ago`` closes it that many days ago; other ``fields`` go to the row."""
+    today = timezone.localdate()
+    left = fields.pop("left_days_ago", None)
+    fields.setdefault("first_seen", today - timedelta(days=days_ago))
+    ended = None if left is None else today - timedelta(days=left)
+    fields.setdefault("last_checked", ended or fields["first_seen"])
+    return Availability.objects.create(
+        film=film,
+        service=make_service(service) if isinstance(service, str) else service,
+        offer_type=offer_type,
+        region=region,
+        ended=ended,
+        **fields,
+    )
+
+
 def make_user(username=None, *, staff=False, superuser=False, **overrides):
     username = username or f"user{next(_counter)}"
     return get_user_model().objects.create_user(

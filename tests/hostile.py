@@ -104,6 +104,16 @@ def make_hostile_catalogue():
         Availability.objects.create(
             film=film, service=services[n], offer_type=Availability.OfferType.SUBSCRIPTION
         )
+        # History: the film left the neighbouring service recently ("Recently left", feeds).
+        today = timezone.localdate()
+        Availability.objects.create(
+            film=film,
+            service=services[after],
+            offer_type=Availability.OfferType.RENT,
+            first_seen=today - timedelta(days=60),
+            last_checked=today - timedelta(days=n % 5),
+            ended=today - timedelta(days=n % 5),
+        )
         film.tags.add(tags[n])
         review = review_create(
             review=Review(

@@ -27,6 +27,11 @@ QUERY_BUDGET = {
     "films:person_detail": 2,
     "films:genre_detail": 10,
     "films:service_detail": 10,
+    # The service, then its offers (film and service joined).
+    "films:service_new_feed": 2,
+    "films:service_new_atom": 2,
+    "films:service_left_feed": 2,
+    "films:service_left_atom": 2,
     "django.contrib.sitemaps.views.sitemap": 8,
     "robots_txt": 0,
     "healthz": 0,

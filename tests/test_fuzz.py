@@ -42,7 +42,7 @@ from reviews.parser import DocumentError, parse_document
 from reviews.preview import preview_link_create
 from reviews.services import ReviewImportError, review_import_file
 from tests.admin_helpers import editor_client
-from tests.factories import make_film, make_review
+from tests.factories import make_film, make_offer, make_review
 from tests.films.picture_forms import TARGETS
 from tests.films.test_admin import film_form_data
 from tests.test_crawl import CEILING, QUERY_BUDGET
@@ -155,6 +155,7 @@ def catalogue():
         availability=[("Criterion Channel", "subscription"), ("🎬 Film 🍿", "rent", "GB")],
     )
     film.tags.add("soviet cinema", "café society")
+    make_offer(film, "Criterion Channel", "rent", days_ago=40, left_days_ago=3)  # offer history
     review = make_review(film, rating=4.5, keywords=["céline sciamma", "…"])
     make_film("Vertigo", year=1958, genres=["Thriller"], directors=["Alfred Hitchcock"])
     return film, review
@@ -223,6 +224,12 @@ def other_pages(film, review):
         ),
         "films:film_detail": film.get_absolute_url(),
         "films:person_detail": film.credits.first().person.get_absolute_url(),
+        **{
+            f"films:service_{kind}": reverse(
+                f"films:service_{kind}", kwargs={"slug": "criterion-channel"}
+            )
+            for kind in ("new_feed", "new_atom", "left_feed", "left_atom")
+        },
         "django.contrib.sitemaps.views.sitemap": "/sitemap.xml",
         "robots_txt": "/robots.txt",
         "healthz": reverse("healthz"),
@@ -276,7 +283,7 @@ def test_path_segments(client):
     @given(
         prefix=st.sampled_from([*routes, "/preview/", "/", "/films/x/", "/sitemap.xml/"]),
         segment=segments(valid),
-        ending=st.sampled_from(["/", "", "//", "/extra/", "?page=2"]),
+        ending=st.sampled_from(["/", "", "//", "/extra/", "?page=2", "/new/feed/", "/left/atom/"]),
     )
     def check(prefix, segment, ending):
         fetch(client, f"{prefix}{segment}{ending}")

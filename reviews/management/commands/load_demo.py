@@ -8,6 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 from django_countries import countries
 from taggit.models import Tag, TaggedItem
@@ -150,7 +151,12 @@ class Command(BaseCommand):
     def load_films(self, entries: list[dict], *, services, people) -> list[Film]:
         genres = {name_key(g.name): g for g in Genre.objects.all()}
         catalogue = _FilmIndex(
-            Film.objects.prefetch_related("genres", "tags", "credits", "availabilities")
+            Film.objects.prefetch_related(
+                "genres",
+                "tags",
+                "credits",
+                Prefetch("availabilities", queryset=Availability.objects.current()),
+            )
         )
         tags = _TagIndex()
         new_credits, new_offers, moved_credits, new_links = [], [], [], []
