@@ -76,7 +76,10 @@ def test_renaming_a_person_or_changing_credits_changes_what_finds_the_film(catal
 def test_a_title_match_ranks_above_a_name_match(catalogue):
     make_film("Kurosawa: The Last Emperor", year=1999, directors=["Adam Low"])
 
-    assert titles(Film.objects.search("kurosawa")) == ["Kurosawa: The Last Emperor", "Seven Samurai"]
+    assert titles(Film.objects.search("kurosawa")) == [
+        "Kurosawa: The Last Emperor",
+        "Seven Samurai",
+    ]
 
 
 def test_people_are_found_by_name_and_original_name(catalogue):
