@@ -7,9 +7,9 @@ reader's query and, ranked, orders them best first (``search_rank``).
   by database triggers from the migrations, weighted: titles and names ``A``, standfirst ``B``,
   review sections ``C``), OR a pg_trgm word similarity on the titles and names, so that a
   misspelt name still matches. Rank: ``SearchRank`` plus the best similarity.
-- SQLite: every word of the query must appear (case-insensitively, in any script: Python's
-  ``re`` does the matching) in one of the fields; rank: 2 per word found in a title or name,
-  1 per word found elsewhere. No typo tolerance.
+- SQLite: every word of the query must appear, case-insensitively and in any script, in one of
+  the fields (LIKE for ASCII words, Python's ``re`` for others); rank: 2 per word found in a
+  title or name, 1 per word found only elsewhere. No typo tolerance, no stemming.
 
 films and reviews both use it (reviews may import films, never the other way).
 """
@@ -19,7 +19,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import reduce
+from functools import lru_cache, reduce
 from operator import and_, or_
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
@@ -136,18 +136,22 @@ def _fallback(queryset, query, fields, *, ranked):
     if not words:
         return queryset.none()
 
+    def contains(name: str, word: str) -> Q:
+        # SQLite's LIKE (icontains) folds the case of ASCII letters only; its REGEXP is
+        # Python's re, Unicode-aware but a call into Python per row: for other scripts alone.
+        if word.isascii():
+            return Q(**{f"{name}__icontains": word})
+        return Q(**{f"{name}__iregex": re.escape(word)})
+
     def any_field(names: Iterable[str], word: str) -> Q:
-        # iregex: SQLite's LIKE folds ASCII only; its REGEXP is Python's re, Unicode-aware.
-        return reduce(or_, (Q(**{f"{n}__iregex": re.escape(word)}) for n in names), Q(pk__in=[]))
+        return reduce(or_, (contains(name, word) for name in names), Q(pk__in=[]))
 
     conditions, scores = [], []
     for word in words:
         in_primary = any_field(fields.primary, word)
         in_secondary = any_field(fields.secondary, word)
         if fields.related:
-            in_secondary |= fields.related.exists(
-                lambda name, word=word: Q(**{f"{name}__iregex": re.escape(word)})
-            )
+            in_secondary |= fields.related.exists(lambda name, word=word: contains(name, word))
         conditions.append(in_primary | in_secondary)
         scores.append(Case(When(in_primary, then=Value(2)), default=Value(1)))
     queryset = queryset.filter(reduce(and_, conditions))
@@ -161,21 +165,26 @@ def _fallback(queryset, query, fields, *, ranked):
 # Snippets ---------------------------------------------------------------------------------
 
 
-def _matches(token: str, words: list[str]) -> bool:
+@lru_cache(maxsize=8192)  # a review repeats its words: each is compared once
+def _matches(token: str, words: tuple[str, ...]) -> bool:
     """A word of the text answers a query word: same start ("fly" / "flying"), a stem of it
     ("cranes" / "crane"), or a near spelling ("Kalatozov" / "kalatozof")."""
     token = fold(token)
     for word in words:
         if token.startswith(word) or (len(token) >= 4 and word.startswith(token)):
             return True
-        if len(word) >= 5 and difflib.SequenceMatcher(None, token, word).ratio() >= 0.8:
+        if (
+            len(word) >= 5
+            and abs(len(token) - len(word)) <= 2
+            and difflib.SequenceMatcher(None, token, word).ratio() >= 0.8
+        ):
             return True
     return False
 
 
 def highlight(text: str, query: str) -> SafeString:
     """``text``, escaped, with the words that answer the query in ``<mark>``."""
-    words = query_words(query)
+    words = tuple(query_words(query))
     parts, last = [], 0
     for match in _WORD.finditer(text):
         parts.append(escape(text[last : match.start()]))
@@ -191,7 +200,7 @@ def highlight(text: str, query: str) -> SafeString:
 def snippet(text: str, query: str, length: int = SNIPPET_LENGTH) -> SafeString | None:
     """About ``length`` characters of ``text`` around its first word that answers the query,
     highlighted; None if no word does."""
-    words = query_words(query)
+    words = tuple(query_words(query))
     text = " ".join(text.split())  # paragraphs become one line
     first = next((m for m in _WORD.finditer(text) if _matches(m.group(), words)), None)
     if first is None:
