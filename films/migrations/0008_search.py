@@ -6,7 +6,8 @@ imports, QuerySet.update()) included:
   names and original names of its director and cast (B);
 - a change to a credit (insert, update, delete) or to a person's name rewrites the vectors of
   the films concerned;
-- a person's vector: name and original name (A).
+- a person's vector: name and original name (A);
+- trigram indexes on titles and names, for the typo-tolerant match.
 
 On SQLite the extension and the triggers are skipped (the columns stay empty, and the search
 falls back to matching the fields themselves); the GIN indexes are plain indexes there.
@@ -70,12 +71,24 @@ CREATE TRIGGER films_person_search_touch AFTER UPDATE OF name, original_name ON 
         OR OLD.original_name IS DISTINCT FROM NEW.original_name)
     EXECUTE FUNCTION films_person_search_touch();
 
+-- For the typo-tolerant match (word similarity, %>) on titles and names. Not in the models'
+-- Meta: an operator class would not build on SQLite.
+CREATE INDEX film_title_trgm_idx ON films_film USING gin (title gin_trgm_ops);
+CREATE INDEX film_original_title_trgm_idx ON films_film USING gin (original_title gin_trgm_ops);
+CREATE INDEX person_name_trgm_idx ON films_person USING gin (name gin_trgm_ops);
+CREATE INDEX person_original_name_trgm_idx ON films_person
+    USING gin (original_name gin_trgm_ops);
+
 -- The rows already there.
 UPDATE films_person SET search_vector = NULL;
 UPDATE films_film SET search_vector = NULL;
 """
 
 BACKWARD = """
+DROP INDEX IF EXISTS film_title_trgm_idx;
+DROP INDEX IF EXISTS film_original_title_trgm_idx;
+DROP INDEX IF EXISTS person_name_trgm_idx;
+DROP INDEX IF EXISTS person_original_name_trgm_idx;
 DROP TRIGGER IF EXISTS films_person_search_touch ON films_person;
 DROP TRIGGER IF EXISTS films_person_search_vector ON films_person;
 DROP TRIGGER IF EXISTS films_credit_search_touch ON films_credit;

@@ -24,10 +24,13 @@ CREATE TRIGGER reviews_review_search_vector
     ON reviews_review
     FOR EACH ROW EXECUTE FUNCTION reviews_review_search_vector();
 
+CREATE INDEX review_headline_trgm_idx ON reviews_review USING gin (headline gin_trgm_ops);
+
 UPDATE reviews_review SET search_vector = NULL;
 """
 
 BACKWARD = """
+DROP INDEX IF EXISTS review_headline_trgm_idx;
 DROP TRIGGER IF EXISTS reviews_review_search_vector ON reviews_review;
 DROP FUNCTION IF EXISTS reviews_review_search_vector();
 """
