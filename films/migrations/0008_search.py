@@ -71,7 +71,7 @@ CREATE TRIGGER films_person_search_touch AFTER UPDATE OF name, original_name ON 
         OR OLD.original_name IS DISTINCT FROM NEW.original_name)
     EXECUTE FUNCTION films_person_search_touch();
 
--- For the typo-tolerant match (word similarity, %>) on titles and names. Not in the models'
+-- For the typo-tolerant match (word similarity) on titles and names. Not in the models'
 -- Meta: an operator class would not build on SQLite.
 CREATE INDEX film_title_trgm_idx ON films_film USING gin (title gin_trgm_ops);
 CREATE INDEX film_original_title_trgm_idx ON films_film USING gin (original_title gin_trgm_ops);
@@ -103,7 +103,7 @@ DROP FUNCTION IF EXISTS films_film_search_vector();
 def on_postgresql(sql):
     def run(apps, schema_editor):
         if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
+            schema_editor.execute(sql, params=None)
 
     return run
 

@@ -39,7 +39,7 @@ DROP FUNCTION IF EXISTS reviews_review_search_vector();
 def on_postgresql(sql):
     def run(apps, schema_editor):
         if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
+            schema_editor.execute(sql, params=None)
 
     return run
 
