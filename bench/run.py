@@ -4,6 +4,7 @@ time a large poster's renditions take; the picture bytes a reader's browser fetc
     make bench                      # 100, 1,000 and 5,000 films in a throw-away SQLite database
     .venv/bin/python bench/run.py --sizes 100 1000 --requests 10
     .venv/bin/python bench/run.py --only pictures
+    .venv/bin/python bench/run.py --only search     # the search page and the film list's box
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/filmmag_bench .venv/bin/python bench/run.py
 
 With DATABASE_URL the script migrates that database and ADDS its generated films to it: give
@@ -177,6 +178,25 @@ def pages() -> list[tuple[str, str]]:
     ]
 
 
+def search_pages() -> list[tuple[str, str]]:
+    """(label, URL) of searches: the search page (films, people and reviews) and the film
+    list's title box, which uses the same engine (films.search)."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    search, films = reverse("reviews:search"), reverse("films:film_list")
+    return [
+        ("search, a title", f"{search}?{urlencode({'q': 'Film 42'})}"),
+        ("search, a name", f"{search}?{urlencode({'q': 'Person 17'})}"),
+        ("search, a typo", f"{search}?{urlencode({'q': 'Persn 17'})}"),
+        ("search, review words", f"{search}?{urlencode({'q': 'what did not work'})}"),
+        ("search, common word", f"{search}?{urlencode({'q': 'film'})}"),
+        ("search, no match", f"{search}?{urlencode({'q': 'zzyzx'})}"),
+        ("film list, title box", f"{films}?{urlencode({'q': 'Person 17'})}"),
+    ]
+
+
 def measure(client, url: str, requests: int) -> dict:
     """Cold: the cache emptied before each request (the cost after a catalogue change);
     warm: what repeat visitors of the same filters get."""
@@ -327,7 +347,9 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 5000])
     parser.add_argument("--requests", type=int, default=30, help="timed requests per page")
     parser.add_argument("--seed", type=int, default=1957)
-    parser.add_argument("--only", choices=["pages", "pictures"], help="one part of the bench")
+    parser.add_argument(
+        "--only", choices=["pages", "search", "pictures"], help="one part of the bench"
+    )
     parser.add_argument("--rendition-runs", type=int, default=3, help="timed runs per format")
     args = parser.parse_args()
 
@@ -372,7 +394,8 @@ def main() -> int:
                 f"  {'page':<22} {'status':>6} {'queries':>7} {'median ms':>10} {'p95 ms':>8}"
                 f"   {'warm: queries':>13} {'median ms':>10}"
             )
-            for label, url in pages():
+            measured = search_pages() if args.only == "search" else pages() + search_pages()
+            for label, url in measured:
                 row = measure(client, url, args.requests)
                 failures += row["status"] != 200
                 print(
@@ -380,13 +403,13 @@ def main() -> int:
                     f"{row['median']:>10.1f} {row['p95']:>8.1f}"
                     f"   {row['warm_queries']:>13} {row['warm_median']:>10.1f}"
                 )
-        if args.only != "pages":
+        if args.only in (None, "pictures"):
             rendition_times(args.rendition_runs)
     connection.close()
     for folder in (tmp, static_root):
         if folder:
             shutil.rmtree(folder, ignore_errors=True)
-    if args.only != "pages":
+    if args.only in (None, "pictures"):
         failures += picture_bytes()
     if failures:
         print(f"\n{failures} page(s) did not answer 200: see the status column.")

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # search: SearchVectorField, trigram lookups (films.search)
     "django_countries",
     "django_filters",
     "taggit",

@@ -31,6 +31,7 @@ from films.models import (
     Person,
     StreamingService,
 )
+from films.search import clean_query
 
 # Seconds at most; less when a scheduled change comes sooner (films/cache.py). A safety net for
 # writes that send no signal: every known change replaces the version at once.
@@ -210,7 +211,8 @@ class FilmFilter(django_filters.FilterSet):
         return queryset
 
     def filter_title(self, queryset, name, value):
-        return queryset.filter(Q(title__icontains=value) | Q(original_title__icontains=value))
+        """The site search's engine (films.search): title, original title, director, cast."""
+        return queryset.search(clean_query(value), ranked=False)
 
     def filter_genre(self, queryset, name, genres):
         through = Film.genres.through.objects.filter(film=OuterRef("pk"), genre__in=genres)

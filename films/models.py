@@ -4,6 +4,8 @@ import reversion
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -26,6 +28,7 @@ from films.pictures import (
     focal_field,
     require_alt,
 )
+from films.search import Related, SearchFields, search_queryset
 
 FIRST_FILM_YEAR = 1870
 LAST_PLAUSIBLE_YEAR = 2100
@@ -67,6 +70,10 @@ class PersonQuerySet(models.QuerySet):
         )
         return self.prefetch_related(Prefetch("credits", queryset=credits))
 
+    def search(self, query: str, *, ranked: bool = True):
+        """People whose name or original name matches ``query``, best first (films.search)."""
+        return search_queryset(self, query, PERSON_SEARCH, ranked=ranked)
+
 
 class Person(WrittenFilesMixin, models.Model):
     name = models.CharField(
@@ -87,13 +94,18 @@ class Person(WrittenFilesMixin, models.Model):
     portrait_renditions = RenditionsField(
         source="portrait", kind="portrait", focal="portrait_focal"
     )
+    # Written by a PostgreSQL trigger (migration 0008); empty on SQLite.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = PersonQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "people"
-        indexes = [models.Index(fields=["name"], name="person_name_idx")]
+        indexes = [
+            models.Index(fields=["name"], name="person_name_idx"),
+            GinIndex(fields=["search_vector"], name="person_search_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(death_year__isnull=True)
@@ -223,6 +235,22 @@ class FilmQuerySet(models.QuerySet):
             ),
         )
 
+    def search(self, query: str, *, ranked: bool = True):
+        """Films whose title, original title, director or cast matches ``query``, best first
+        (films.search); ``ranked=False`` only filters, for the film list's title box."""
+        return search_queryset(self, query, FILM_SEARCH, ranked=ranked)
+
+    def for_search(self):
+        """A search result: the directors and cast its snippet names, in billing order."""
+        credits = (
+            Credit.objects.filter(role__in=SEARCHED_ROLES)
+            .select_related("person")
+            .order_by("role", "order", "pk")
+        )
+        return self.prefetch_related(
+            Prefetch("credits", queryset=credits, to_attr="search_credits")
+        )
+
 
 class Film(WrittenFilesMixin, models.Model):
     title = models.CharField(max_length=200, help_text="The English release title.")
@@ -257,6 +285,9 @@ class Film(WrittenFilesMixin, models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Titles, director and cast names: written by PostgreSQL triggers on films, credits and
+    # people (migration 0008), so every write counts, bulk ones too. Empty on SQLite.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = FilmQuerySet.as_manager()
 
@@ -265,6 +296,7 @@ class Film(WrittenFilesMixin, models.Model):
         indexes = [
             models.Index(fields=["year"], name="film_year_idx"),
             models.Index(fields=["title"], name="film_title_idx"),
+            GinIndex(fields=["search_vector"], name="film_search_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -609,6 +641,19 @@ class Availability(models.Model):
         return self.ended is None
 
 
+# What site search looks at (films.search): a film's names are those of its director and cast.
+SEARCHED_ROLES = [Credit.Role.DIRECTOR, Credit.Role.ACTOR]
+FILM_SEARCH = SearchFields(
+    primary=("title", "original_title"),
+    related=Related(
+        rows=lambda: Credit.objects.filter(film=models.OuterRef("pk"), role__in=SEARCHED_ROLES),
+        fields=("person__name", "person__original_name"),
+    ),
+    tie_break=("title", "year", "pk"),
+)
+PERSON_SEARCH = SearchFields(primary=("name", "original_name"), tie_break=("name", "pk"))
+
+
 class SlugHistory(models.Model):
     """A slug a row had before: its old URL redirects (301) to the row's current URL."""
 
@@ -671,6 +716,6 @@ POSTER_FIELDS = [
 ]
 reversion.register(
     Film,
-    exclude=["version", *POSTER_FIELDS],
+    exclude=["version", "search_vector", *POSTER_FIELDS],
     follow=["credits", "availabilities", "revision_tagged_items"],
 )

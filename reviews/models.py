@@ -6,6 +6,8 @@ from decimal import Decimal
 import reversion
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import F, Min, Q
 from django.urls import reverse
@@ -25,6 +27,7 @@ from films.pictures import (
     focal_field,
     require_alt,
 )
+from films.search import SearchFields, search_queryset
 from reviews.text import first_sentence, repeats_title
 
 # One decimal place, as the column stores them ("4.0", not "4"), so a saved rating matches
@@ -117,6 +120,15 @@ class ReviewQuerySet(models.QuerySet):
         return self.published().for_listing()[:count]
 
     def for_feed(self):
+        return self.select_related("film", "author")
+
+    def search(self, query: str, *, ranked: bool = True):
+        """Reviews whose headline, standfirst or sections match ``query``, best first
+        (films.search). Not a visibility rule: readers' searches start from ``published()``."""
+        return search_queryset(self, query, REVIEW_SEARCH, ranked=ranked)
+
+    def for_search(self):
+        """A search result: the film and the byline's author."""
         return self.select_related("film", "author")
 
     def for_detail(self):
@@ -247,6 +259,9 @@ class Review(WrittenFilesMixin, models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Headline (A), standfirst (B) and the four sections (C): written by a PostgreSQL trigger
+    # (migration 0011) on every insert and update. Empty on SQLite.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = ReviewQuerySet.as_manager()
 
@@ -260,6 +275,7 @@ class Review(WrittenFilesMixin, models.Model):
             ),
             # The next expiry (films.cache asks for it after each change).
             models.Index(fields=["status", "expires_at"], name="review_expiry_idx"),
+            GinIndex(fields=["search_vector"], name="review_search_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -568,6 +584,13 @@ class PreviewLink(models.Model):
         return self.revoked_at is None and self.expires_at > timezone.now()
 
 
+REVIEW_SEARCH = SearchFields(
+    primary=("headline",),
+    secondary=("standfirst", "synopsis", "critique", "criticisms", "conclusion"),
+    tie_break=("-published_at", "pk"),
+)
+
+
 # Revisions (django-reversion, see reviews/revisions.py): the review with its keyword links. The
 # version counter is left out: restoring writes the next version, never an old one.
 # Not the lead image and what describes it: its files are removed from storage once replaced.
@@ -575,6 +598,7 @@ reversion.register(
     Review,
     exclude=[
         "version",
+        "search_vector",
         "lead_image",
         "lead_image_alt",
         "lead_image_caption",

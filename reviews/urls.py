@@ -18,4 +18,5 @@ urlpatterns = [
         name="preview_link_detail",
     ),
     path("tags/<anyslug:slug>/", views.TagDetailView.as_view(), name="tag_detail"),
+    path("search/", views.SearchView.as_view(), name="search"),
 ]

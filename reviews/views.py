@@ -1,14 +1,25 @@
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Exists, F, OuterRef
 from django.db.models.functions import Lower
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.generic import DetailView, ListView
+from django.views.generic import DetailView, ListView, TemplateView
 from taggit.models import Tag, TaggedItem
 
-from films.models import Film, Genre, StreamingService
+from films.models import Credit, Film, Genre, Person, StreamingService
 from films.pagination import LenientPaginationMixin
+from films.search import (
+    MAX_QUERY_LENGTH,
+    clean_query,
+    first_snippet,
+    highlight,
+    snippet,
+    tidy_query,
+)
 from films.slugs import SlugRedirectMixin
 from reviews.models import PreviewLink, Review
 from reviews.preview import Preview, mark_private, preview_of, previewable_by
@@ -187,3 +198,123 @@ def public_use():
             object_id__in=Review.objects.published().values("pk"),
         )
     ) | Exists(items.filter(content_type=ContentType.objects.get_for_model(Film)))
+
+
+class SearchView(TemplateView):
+    """Site search: films, people and published reviews matching the reader's words, each
+    group best first with a highlighted snippet (films.search). Any query gives a page."""
+
+    template_name = "reviews/search.html"
+    per_group = 10
+
+    def get_context_data(self, **kwargs):
+        raw = self.request.GET.get("q", "")
+        query = clean_query(raw)
+        context = {
+            "query": query,
+            "typed": tidy_query(raw),
+            "shortened": len(raw) > MAX_QUERY_LENGTH,
+            "groups": [],
+        }
+        if query:
+            context["groups"] = [
+                self.group("films", "Films", self.films(query)),
+                self.group("people", "People", self.people(query)),
+                self.group("reviews", "Reviews", self.reviews(query)),
+            ]
+            context["total"] = sum(len(group.results) for group in context["groups"])
+            context["more_films_url"] = (
+                f"{reverse('films:film_list')}?{urlencode({'q': query})}"
+                if context["groups"][0].more
+                else ""
+            )
+        return super().get_context_data(**context, **kwargs)
+
+    def group(self, key, heading, results):
+        return SearchGroup(key, heading, results[: self.per_group], len(results) > self.per_group)
+
+    def films(self, query):
+        films = Film.objects.search(query).for_search()[: self.per_group + 1]
+        results = []
+        for film in films:
+            directors = [c.person for c in film.search_credits if c.role == Credit.Role.DIRECTOR]
+            cast = [c.person for c in film.search_credits if c.role == Credit.Role.ACTOR]
+            # The cast members the query names first, then the top of the bill, three in all.
+            named = [p for p in cast if snippet(f"{p.name} {p.original_name}", query)]
+            cast = list(dict.fromkeys([*named, *cast]))[:3]
+            parts = [film.original_title] if film.original_title else []
+            if directors:
+                parts.append("Directed by " + ", ".join(person_names(directors)))
+            if cast:
+                parts.append("With " + ", ".join(person_names(cast)))
+            results.append(
+                SearchResult(
+                    url=film.get_absolute_url(),
+                    title=highlight(film.title, query),
+                    meta=str(film.year),
+                    snippet=highlight(" · ".join(parts), query),
+                )
+            )
+        return results
+
+    def people(self, query):
+        people = Person.objects.search(query)[: self.per_group + 1]
+        return [
+            SearchResult(
+                url=person.get_absolute_url(),
+                title=highlight(person.name, query),
+                meta=life_years(person),
+                snippet=highlight(person.original_name, query),
+            )
+            for person in people
+        ]
+
+    def reviews(self, query):
+        reviews = Review.objects.published().search(query).for_search()[: self.per_group + 1]
+        return [
+            SearchResult(
+                url=review.get_absolute_url(),
+                title=highlight(review.headline, query),
+                meta=f"{review.film.title} ({review.film.year})",
+                snippet=first_snippet(
+                    [
+                        review.standfirst,
+                        review.synopsis,
+                        review.critique,
+                        review.criticisms,
+                        review.conclusion,
+                    ],
+                    query,
+                    fallback=review.summary,
+                ),
+            )
+            for review in reviews
+        ]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    url: str
+    title: str
+    meta: str
+    snippet: str
+
+
+@dataclass(frozen=True)
+class SearchGroup:
+    key: str
+    heading: str
+    results: list[SearchResult]
+    more: bool
+
+
+def person_names(people):
+    return [f"{p.name} ({p.original_name})" if p.original_name else p.name for p in people]
+
+
+def life_years(person):
+    if person.birth_year and person.death_year:
+        return f"{person.birth_year}–{person.death_year}"
+    if person.birth_year:
+        return f"born {person.birth_year}"
+    return ""

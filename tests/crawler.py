@@ -292,7 +292,18 @@ def _with_query(path, pairs):
 
 
 # The pages readers and crawlers start from, and the load balancer's health checks.
-START = ["/", "/sitemap.xml", "/robots.txt", "/healthz", "/readyz"]
+START = [
+    "/",
+    "/sitemap.xml",
+    "/robots.txt",
+    "/healthz",
+    "/readyz",
+    # The header's search box is crawled empty: searches that find films, people and reviews.
+    "/search/?q=kalatozof",
+    "/search/?q=%D0%9B%D0%B5%D1%82%D1%8F%D1%82+%D0%B6%D1%83%D1%80%D0%B0%D0%B2%D0%BB%D0%B8",
+    "/search/?q=cranes+flying",
+    "/search/?q=%3Cscript%3E%21%21%21",
+]
 
 
 @contextmanager

@@ -228,6 +228,8 @@ def make_picture_site() -> PictureSite:
         "film-list-filtered": f"{films}?genre=war&sort=year",
         "film-search": f"{films}?q=cranes",
         "film-list-empty": f"{films}?q=nothing+matches+this",
+        "search": f"{reverse('reviews:search')}?q=cranes",
+        "search-long": f"{reverse('reviews:search')}?q={'x' * 300}",
         "film": cranes.get_absolute_url(),
         "film-no-poster": long_film.get_absolute_url(),
         "person": samoilova.get_absolute_url(),

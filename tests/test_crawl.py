@@ -22,6 +22,7 @@ QUERY_BUDGET = {
     "reviews:review_detail": 5,
     "reviews:review_feed": 1,
     "reviews:tag_detail": 5,
+    "reviews:search": 4,
     "films:film_list": 10,
     "films:film_detail": 7,
     "films:person_detail": 2,

@@ -216,6 +216,7 @@ def other_pages(film, review):
     return {
         "reviews:home": reverse("reviews:home"),
         "reviews:review_list": reverse("reviews:review_list"),
+        "reviews:search": reverse("reviews:search"),
         "reviews:review_feed": reverse("reviews:review_feed"),
         "reviews:review_detail": review.get_absolute_url(),
         "reviews:preview_link_detail": preview_link().get_absolute_url(),
@@ -239,7 +240,12 @@ def other_pages(film, review):
 
 def test_other_pages_query_parameters(client):
     paths = list(other_pages(*catalogue()).values())
-    vocabulary = {"page": ["1", "2", "last", "0"], "p": ["1", "2", "0"], "format": ["json"]}
+    vocabulary = {
+        "page": ["1", "2", "last", "0"],
+        "p": ["1", "2", "0"],
+        "format": ["json"],
+        "q": ["Летят журавли", "kalatozof", "cranes flying", '"cranes', "-war or"],
+    }
 
     @given(path=st.sampled_from(paths), query=query_strings(vocabulary))
     def check(path, query):
