@@ -47,7 +47,7 @@ def on_postgresql(sql):
 class Migration(migrations.Migration):
     dependencies = [
         ("reviews", "0010_review_standfirst"),
-        ("films", "0008_search"),  # pg_trgm
+        ("films", "0009_search"),  # pg_trgm
     ]
 
     operations = [

@@ -110,7 +110,7 @@ def on_postgresql(sql):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("films", "0007_pictures"),
+        ("films", "0008_offer_history"),
     ]
 
     operations = [
