@@ -410,6 +410,19 @@ class Still(WrittenFilesMixin, models.Model):
         )
 
 
+class AvailabilityQuerySet(models.QuerySet):
+    def in_region(self, region: str):
+        """The offers in the reader's region (films/regions.py says which that is)."""
+        return self.filter(region=region)
+
+    def outside_region(self, region: str):
+        return self.exclude(region=region)
+
+    def regions(self) -> set[str]:
+        """The country codes that have offers."""
+        return {str(code) for code in self.order_by().values_list("region", flat=True).distinct()}
+
+
 class Availability(models.Model):
     class OfferType(models.TextChoices):
         SUBSCRIPTION = "subscription", "Subscription"
@@ -426,6 +439,8 @@ class Availability(models.Model):
     region = CountryField(default=default_region, help_text="Where this offer applies.")
     url = models.URLField("link", max_length=500, blank=True, help_text="Deep link to the film.")
     last_checked = models.DateField(null=True, blank=True)
+
+    objects = AvailabilityQuerySet.as_manager()
 
     class Meta:
         ordering = ["film", "offer_type", "region", "service"]

@@ -11,4 +11,5 @@ urlpatterns = [
     path("people/<anyslug:slug>/", views.PersonDetailView.as_view(), name="person_detail"),
     path("genres/<anyslug:slug>/", views.GenreDetailView.as_view(), name="genre_detail"),
     path("services/<anyslug:slug>/", views.ServiceDetailView.as_view(), name="service_detail"),
+    path("region/", views.RegionChooseView.as_view(), name="region_choose"),
 ]

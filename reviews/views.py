@@ -1,5 +1,5 @@
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Exists, F, OuterRef
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Lower
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -9,6 +9,7 @@ from taggit.models import Tag, TaggedItem
 
 from films.models import Film, Genre, StreamingService
 from films.pagination import LenientPaginationMixin
+from films.regions import cookie_region, vary_on_region
 from films.slugs import SlugRedirectMixin
 from reviews.models import PreviewLink, Review
 from reviews.preview import Preview, mark_private, preview_of, previewable_by
@@ -22,6 +23,10 @@ class HomeView(ListView):
 
     def get_queryset(self):
         return Review.objects.for_home()
+
+    def dispatch(self, request, *args, **kwargs):
+        # The services' counts are those of the reader's region, as on their pages.
+        return vary_on_region(super().dispatch(request, *args, **kwargs))
 
     def get_context_data(self, **kwargs):
         stories = list(self.object_list)
@@ -39,7 +44,11 @@ class HomeView(ListView):
             .filter(film_count__gt=0)
             .order_by(Lower("name"), "name"),
             services=StreamingService.objects.annotate(
-                film_count=Count("availabilities__film", distinct=True)
+                film_count=Count(
+                    "availabilities__film",
+                    distinct=True,
+                    filter=Q(availabilities__region=cookie_region(self.request)),
+                )
             )
             .filter(film_count__gt=0)
             .order_by(Lower("name"), "name"),
