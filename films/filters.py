@@ -116,6 +116,10 @@ class SlugMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
 class RegionField(ChoiceField):
     """A country code, in either case (``?region=gb`` from a hand-typed link works)."""
 
+    default_error_messages = {  # without the value, which may be 5,000 characters of anything
+        "invalid_choice": "Not a country code we know, such as GB or US; showing your own region."
+    }
+
     def to_python(self, value):
         return region_clean(value) or super().to_python(value)
 

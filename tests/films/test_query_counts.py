@@ -18,7 +18,7 @@ def add_films(n, start=0):
             genres=["Drama", "War"],
             directors=["Stanley Kubrick", f"Co-director {i}"],
             cast=[(f"Actor {i}", "Hero")],
-            availability=[("Mubi", "subscription"), ("iTunes", "rent")],
+            availability=[("Mubi", "subscription"), ("iTunes", "rent"), ("Mubi", "rent", "GB")],
         )
         make_review(film, rating=4)
 
@@ -49,7 +49,11 @@ LIST_PAGES = [
         },
         9,
     ),
+    # The reader's region, from the address or the cookie, costs no query.
+    (reverse("films:film_list"), {"service": "mubi", "offer": "rent", "region": "GB"}, 9),
+    (reverse("films:film_list"), {"region": "nowhere"}, 8),
     (reverse("films:genre_detail", kwargs={"slug": "war"}), {}, 9),
+    (reverse("films:service_detail", kwargs={"slug": "mubi"}), {"region": "gb"}, 9),
     (reverse("films:service_detail", kwargs={"slug": "mubi"}), {}, 9),
 ]
 
