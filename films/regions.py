@@ -54,28 +54,16 @@ def cookie_region(request) -> str:
 @dataclass(frozen=True)
 class ReaderRegion:
     code: str
-    from_url: bool  # the address chose it, and it differs from the reader's own
     invalid: str | None = None  # what the address gave, when it was not a country
-
-    @property
-    def country(self) -> Country:
-        return Country(self.code)
-
-    @property
-    def query(self) -> str:
-        """What links from this page add to keep the address's region ("" when none)."""
-        return f"?{REGION_PARAM}={self.code}" if self.from_url else ""
 
 
 def reader_region(request) -> ReaderRegion:
-    own = cookie_region(request)
+    """The region a page shows: the address's if it is a country, else the reader's own."""
     given = request.GET.get(REGION_PARAM)
-    if given is None or given == "":
-        return ReaderRegion(own, from_url=False)
     code = region_clean(given)
-    if code is None:
-        return ReaderRegion(own, from_url=False, invalid=given)
-    return ReaderRegion(code, from_url=code != own)
+    if code is not None:
+        return ReaderRegion(code)
+    return ReaderRegion(cookie_region(request), invalid=given or None)
 
 
 def vary_on_region(response):

@@ -83,12 +83,12 @@ class FilmListView(RegionMixin, LenientPaginationMixin, FilterView):
         region = self.filterset.offer_region
         # A valid region in the address stays in the links this page emits (form, film cards).
         url_region = self.filterset.active_values().get("region")
+        region_query = f"?{urlencode({REGION_PARAM: url_region})}" if url_region else ""
         context.update(
             self.region_context(region, self.facets["regions"]),
             url_region=url_region,
-            region_query=f"?{urlencode({REGION_PARAM: url_region})}" if url_region else "",
-            clear_url=self.request.path
-            + (f"?{urlencode({REGION_PARAM: url_region})}" if url_region else ""),
+            region_query=region_query,
+            clear_url=self.request.path + region_query,
             facets=self.facets,
             heading=self.heading,
             sort_choices=Sort.choices,
