@@ -80,7 +80,8 @@ def test_where_to_watch_shows_the_readers_region_by_offer_type_then_the_others(c
 
     assertContains(
         response,
-        '<h2 id="watch-heading">Where to watch <span class="watch__in">in United States</span></h2>',
+        '<h2 id="watch-heading">Where to watch '
+        '<span class="watch__in">in United States</span></h2>',
         html=True,
     )
     assertContains(
