@@ -74,6 +74,12 @@ def current_version(now: datetime | None = None) -> CatalogueVersion | None:
     return _stored()  # another process was first; None if the cache is down
 
 
+def stored_version() -> CatalogueVersion | None:
+    """The version in the cache as it is, or None: never a query, for values (the regions with
+    offers) that scheduled changes do not touch."""
+    return _stored()
+
+
 def catalogue_version() -> int | None:
     version = current_version()
     return version.number if version else None

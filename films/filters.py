@@ -18,7 +18,8 @@ from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Cast, Lower
 from django.utils import timezone
-from django_filters.fields import ModelChoiceField, ModelMultipleChoiceField
+from django_countries import countries
+from django_filters.fields import ChoiceField, ModelChoiceField, ModelMultipleChoiceField
 
 from films.cache import current_version
 from films.models import (
@@ -31,6 +32,7 @@ from films.models import (
     Person,
     StreamingService,
 )
+from films.regions import default_region, region_clean
 from films.search import clean_query
 
 # Seconds at most; less when a scheduled change comes sooner (films/cache.py). A safety net for
@@ -112,6 +114,21 @@ class SlugMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
     field_class = SlugMultipleChoiceField
 
 
+class RegionField(ChoiceField):
+    """A country code, in either case (``?region=gb`` from a hand-typed link works)."""
+
+    default_error_messages = {  # without the value, which may be 5,000 characters of anything
+        "invalid_choice": "Not a country code we know, such as GB or US; showing your own region."
+    }
+
+    def to_python(self, value):
+        return region_clean(value) or super().to_python(value)
+
+
+class RegionFilter(django_filters.ChoiceFilter):
+    field_class = RegionField
+
+
 @dataclass(frozen=True)
 class FacetOption:
     value: str
@@ -141,6 +158,8 @@ class FilmFilter(django_filters.FilterSet):
     offer = django_filters.MultipleChoiceFilter(
         label="Offer type", choices=Availability.OfferType.choices, method="filter_nothing"
     )
+    # The address's region, over the reader's own (``own_region``): see films/regions.py.
+    region = RegionFilter(label="Region", choices=lambda: list(countries), method="filter_nothing")
     decade = django_filters.ChoiceFilter(label="Decade", choices=DECADES, method="filter_decade")
     year_min = django_filters.NumberFilter(
         label="From year", field_name="year", lookup_expr="gte", min_value=0, max_value=9999
@@ -163,8 +182,9 @@ class FilmFilter(django_filters.FilterSet):
 
     REFERENCED = {"genre": Genre, "service": StreamingService, "director": Person}
 
-    def __init__(self, data=None, *args, **kwargs):
+    def __init__(self, data=None, *args, own_region=None, **kwargs):
         super().__init__(data, *args, **kwargs)
+        self.own_region = own_region or default_region()
         for name in ("year_min", "year_max"):
             self.form.fields[name].widget = forms.NumberInput(attrs={"inputmode": "numeric"})
             self.form.fields[name].error_messages["invalid"] = "Enter a year, such as 1957."
@@ -238,10 +258,25 @@ class FilmFilter(django_filters.FilterSet):
 
         return Review.objects.published()
 
+    # --- the reader's region: every offer the filters and counts look at is in it ------------
+
+    @property
+    def offer_region(self) -> str:
+        """The region the offers are counted in: the address's if valid, else the reader's."""
+        return self.active_values().get("region") or self.own_region
+
     @staticmethod
-    def availability_rows(services, offers):
+    def all_offers():
+        """Every offer the filters and counts consider, in any region: the current ones."""
+        return Availability.objects.current()
+
+    def offers(self):
+        """The offers the service and offer-type filters look at: the region's current ones."""
+        return self.all_offers().in_region(self.offer_region)
+
+    def availability_rows(self, services, offers):
         """The offers that filtering and counting by service and offer type look at."""
-        rows = Availability.objects.current()
+        rows = self.offers()
         if services:
             rows = rows.filter(service__in=services)
         if offers:
@@ -308,8 +343,8 @@ class FilmFilter(django_filters.FilterSet):
         return {**facets, "fresh": True}
 
     def facets_cache_key(self, version):
-        state = {}
-        for name, value in self.active_values(skip=("sort",)).items():
+        state = {"region": self.offer_region}  # the address's, or the reader's own from the cookie
+        for name, value in self.active_values(skip=("sort", "region")).items():
             if hasattr(value, "slug"):
                 value = value.slug
             elif isinstance(value, list | tuple) or hasattr(value, "model"):
@@ -393,12 +428,22 @@ class FilmFilter(django_filters.FilterSet):
             )
         ).order_by(Lower("name"), "name")
 
-        offer_rows = self.availability_rows(values.get("service"), None).filter(
-            film__in=self.base("service", "offer")
+        # Grouped by region over every offer, so that the same query lists the regions that
+        # have offers (for the chooser); the counts are those of the reader's region.
+        in_scope = Q(film__in=self.base("service", "offer"))
+        if values.get("service"):
+            in_scope &= Q(service__in=values["service"])
+        offer_rows = (
+            self.all_offers()
+            .values_list("region", "offer_type")
+            .annotate(n=Count("film", distinct=True, filter=in_scope))
+            .order_by()
         )
-        offer_counts = dict(
-            offer_rows.values_list("offer_type").annotate(n=Count("film", distinct=True)).order_by()
-        )
+        offer_counts, regions = {}, set()
+        for region, offer_type, n in offer_rows:
+            regions.add(str(region))
+            if region == self.offer_region:
+                offer_counts[offer_type] = n
 
         decade_counts, counts = self.decade_and_reviewed_counts(values)
         reviewed_choice = values.get("reviewed")
@@ -429,4 +474,5 @@ class FilmFilter(django_filters.FilterSet):
                 FacetOption(choice.value, choice.label, counts[choice], reviewed_choice == choice)
                 for choice in Reviewed
             ],
+            "regions": sorted(regions),
         }

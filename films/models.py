@@ -153,9 +153,12 @@ class Person(WrittenFilesMixin, models.Model):
 
 
 class StreamingServiceQuerySet(models.QuerySet):
-    def with_film_counts(self):
-        """Each service with ``film_count``: how many films it offers today."""
-        current = Availability.objects.current().values("pk")
+    def with_film_counts(self, region: str | None = None):
+        """Each service with ``film_count``: how many films it offers today (in ``region``)."""
+        current = Availability.objects.current()
+        if region:
+            current = current.in_region(region)
+        current = current.values("pk")
         return self.annotate(
             film_count=models.Count(
                 "availabilities__film", filter=Q(availabilities__in=current), distinct=True
@@ -534,6 +537,20 @@ class AvailabilityQuerySet(models.QuerySet):
             .select_related("film", "service")
             .order_by("-ended", "-pk")
         )
+
+    def in_region(self, region: str):
+        """The offers in the reader's region (films/regions.py says which that is)."""
+        return self.filter(region=region)
+
+    def outside_region(self, region: str):
+        return self.exclude(region=region)
+
+    def regions(self) -> set[str]:
+        """The country codes that have current offers."""
+        return {
+            str(code)
+            for code in self.current().order_by().values_list("region", flat=True).distinct()
+        }
 
 
 def recent_since() -> date:

@@ -17,4 +17,5 @@ urlpatterns = [
     path(
         "services/<anyslug:slug>/left/atom/", feeds.ServiceLeftAtomFeed(), name="service_left_atom"
     ),
+    path("region/", views.RegionChooseView.as_view(), name="region_choose"),
 ]

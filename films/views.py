@@ -1,17 +1,56 @@
 from itertools import groupby
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
-from django.http import Http404
-from django.views.generic import DetailView
+from django.http import Http404, HttpResponseRedirect, QueryDict
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.generic import DetailView, TemplateView
+from django_countries.fields import Country
 from django_filters.views import FilterView
 
 from films.filters import FilmFilter, Sort
 from films.models import Availability, Credit, Film, Genre, Person, StreamingService
 from films.pagination import LenientPaginationMixin
+from films.regions import (
+    REGION_COOKIE,
+    REGION_COOKIE_AGE,
+    REGION_PARAM,
+    cookie_region,
+    offer_regions,
+    reader_region,
+    region_clean,
+    regions_with,
+    vary_on_region,
+)
 from films.slugs import SlugRedirectMixin
 
 
-class FilmListView(LenientPaginationMixin, FilterView):
+class RegionMixin:
+    """A page whose offers depend on the reader's region (films/regions.py)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        return vary_on_region(super().dispatch(request, *args, **kwargs))
+
+    def region_context(self, code, choices):
+        """The chooser's context: the region shown, the regions to choose from, and the page to
+        come back to (without the address's region, so that the new choice shows)."""
+        return {
+            "region": Country(code),
+            "region_choices": regions_with(choices, code),
+            "region_next": path_without_region(self.request.get_full_path()),
+        }
+
+
+def path_without_region(path):
+    parts = urlsplit(path)
+    query = QueryDict(parts.query, mutable=True)
+    query.pop(REGION_PARAM, None)
+    return f"{parts.path}?{query.urlencode()}" if query else parts.path
+
+
+class FilmListView(RegionMixin, LenientPaginationMixin, FilterView):
     filterset_class = FilmFilter
     template_name = "films/film_list.html"
     context_object_name = "films"
@@ -24,6 +63,7 @@ class FilmListView(LenientPaginationMixin, FilterView):
 
     def get_filterset_kwargs(self, filterset_class):
         kwargs = super().get_filterset_kwargs(filterset_class)
+        kwargs["own_region"] = cookie_region(self.request)
         preset = self.get_preset()
         if preset:
             data = kwargs["data"].copy() if kwargs["data"] is not None else self.request.GET.copy()
@@ -41,7 +81,15 @@ class FilmListView(LenientPaginationMixin, FilterView):
         if self.facets["fresh"]:  # exact for this request: spares the paginator its COUNT
             self.known_count = self.facets["total"]
         context = super().get_context_data(**kwargs)
+        region = self.filterset.offer_region
+        # A valid region in the address stays in the links this page emits (form, film cards).
+        url_region = self.filterset.active_values().get("region")
+        region_query = f"?{urlencode({REGION_PARAM: url_region})}" if url_region else ""
         context.update(
+            self.region_context(region, self.facets["regions"]),
+            url_region=url_region,
+            region_query=region_query,
+            clear_url=self.request.path + region_query,
             facets=self.facets,
             heading=self.heading,
             sort_choices=Sort.choices,
@@ -135,7 +183,7 @@ def _by_film(offers, date_field):
     ]
 
 
-class FilmDetailView(SlugRedirectMixin, DetailView):
+class FilmDetailView(RegionMixin, SlugRedirectMixin, DetailView):
     context_object_name = "film"
     slug_model = Film
 
@@ -156,16 +204,31 @@ class FilmDetailView(SlugRedirectMixin, DetailView):
                 key=lambda c: c.role,
             )
         ]
+        region = reader_region(self.request)
+        # The current offers, and those that left recently (Availability.objects.for_film_page).
+        offers = [a for a in film.availabilities.all() if a.is_current]
+        left = [a for a in film.availabilities.all() if not a.is_current]
         return super().get_context_data(
+            **self.region_context(region.code, offer_regions()),
+            region_invalid=region.invalid,
+            where_to_watch=_group_by_offer([a for a in offers if a.region == region.code]),
+            elsewhere=[
+                (country, _group_by_offer(rows))
+                for country, rows in groupby(
+                    sorted(
+                        (a for a in offers if a.region != region.code),
+                        key=lambda a: (a.region.name, a.region.code),
+                    ),
+                    key=lambda a: a.region,
+                )
+            ],
             directors=[c.person for c in credits if c.role == Credit.Role.DIRECTOR],
             cast=sorted(
                 (c for c in credits if c.role == Credit.Role.ACTOR), key=lambda c: (c.order, c.pk)
             ),
             crew=crew,
-            where_to_watch=_group_availability(offers := list(film.availabilities.all())),
             left_offers=sorted(
-                (offer for offer in offers if not offer.is_current),
-                key=lambda offer: (-offer.ended.toordinal(), offer.service.name),
+                left, key=lambda offer: (-offer.ended.toordinal(), offer.service.name.lower())
             ),
             stills=[(still, still.picture) for still in film.stills.all() if still.picture],
             reviews=film.published_reviews,
@@ -175,23 +238,67 @@ class FilmDetailView(SlugRedirectMixin, DetailView):
         )
 
 
-def _group_availability(rows):
-    """[(offer label, [(region, [availability, ...]), ...]), ...] in the offer types' order,
-    of the current offers among ``rows``."""
+def _group_by_offer(rows):
+    """[(offer label, [availability, ...]), ...] in the offer types' order, services by name."""
     labels = dict(Availability.OfferType.choices)
     order = list(labels)
-    home = settings.FILMMAG_DEFAULT_REGION  # readers' own region first
-    rows = sorted(
-        (row for row in rows if row.is_current),
-        key=lambda a: (order.index(a.offer_type), a.region != home, a.region.name, a.service.name),
-    )
+    rows = sorted(rows, key=lambda a: (order.index(a.offer_type), a.service.name.lower()))
     return [
-        (
-            labels[offer],
-            [(region, list(items)) for region, items in groupby(group, lambda a: a.region)],
-        )
-        for offer, group in groupby(rows, key=lambda a: a.offer_type)
+        (labels[offer], list(group)) for offer, group in groupby(rows, key=lambda a: a.offer_type)
     ]
+
+
+class RegionChooseView(TemplateView):
+    """The region chooser: ``?region=GB&next=/films/`` keeps GB in the reader's cookie and goes
+    back to ``next`` (a path on this site, or the film list). Without a valid region it shows
+    the chooser on its own page.
+
+    A GET, like the filter forms: it works without JavaScript and the pages that offer it need
+    no CSRF token, so they stay cacheable for anonymous readers. The worst a cross-site link can
+    do is change which country's offers a reader sees first, which the page says."""
+
+    template_name = "films/region_choose.html"
+
+    def get(self, request, *args, **kwargs):
+        given = request.GET.get(REGION_PARAM)
+        code = region_clean(given)
+        if code is None:
+            response = super().get(request, *args, invalid=given, **kwargs)
+        else:
+            response = HttpResponseRedirect(self.next_url())
+            response.set_cookie(
+                REGION_COOKIE,
+                code,
+                max_age=REGION_COOKIE_AGE,
+                samesite="Lax",
+                httponly=True,
+                secure=request.is_secure(),
+            )
+        add_never_cache_headers(response)
+        return response
+
+    def next_url(self):
+        """``next`` if it is a path on this site (never another host: no open redirect)."""
+        target = self.request.GET.get("next", "")
+        if (
+            target.startswith("/")
+            and "\\" not in target
+            and "\x00" not in target
+            and url_has_allowed_host_and_scheme(
+                target, allowed_hosts={self.request.get_host()}, require_https=False
+            )
+        ):
+            return path_without_region(target)
+        return reverse("films:film_list")
+
+    def get_context_data(self, **kwargs):
+        code = cookie_region(self.request)
+        return super().get_context_data(
+            region=Country(code),
+            region_choices=regions_with(offer_regions(), code),
+            region_next=self.next_url(),
+            **kwargs,
+        )
 
 
 class PersonDetailView(SlugRedirectMixin, DetailView):

@@ -12,6 +12,7 @@ from taggit.models import Tag, TaggedItem
 
 from films.models import Credit, Film, Genre, Person, StreamingService
 from films.pagination import LenientPaginationMixin
+from films.regions import cookie_region, vary_on_region
 from films.search import (
     MAX_QUERY_LENGTH,
     clean_query,
@@ -34,6 +35,10 @@ class HomeView(ListView):
     def get_queryset(self):
         return Review.objects.for_home()
 
+    def dispatch(self, request, *args, **kwargs):
+        # The services' counts are those of the reader's region, as on their pages.
+        return vary_on_region(super().dispatch(request, *args, **kwargs))
+
     def get_context_data(self, **kwargs):
         stories = list(self.object_list)
         decades = (
@@ -49,7 +54,7 @@ class HomeView(ListView):
             genres=Genre.objects.annotate(film_count=Count("films"))
             .filter(film_count__gt=0)
             .order_by(Lower("name"), "name"),
-            services=StreamingService.objects.with_film_counts()
+            services=StreamingService.objects.with_film_counts(cookie_region(self.request))
             .filter(film_count__gt=0)
             .order_by(Lower("name"), "name"),
             **kwargs,

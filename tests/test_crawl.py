@@ -24,7 +24,8 @@ QUERY_BUDGET = {
     "reviews:tag_detail": 5,
     "reviews:search": 4,
     "films:film_list": 10,
-    "films:film_detail": 7,
+    "films:film_detail": 8,  # 7, and the regions with offers when not cached
+    "films:region_choose": 1,
     "films:person_detail": 2,
     "films:genre_detail": 10,
     "films:service_detail": 10,

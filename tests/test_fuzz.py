@@ -192,6 +192,7 @@ def test_film_list_query_parameters(client):
         "year_max": ["1958", "0", "9999"],
         "reviewed": list(Reviewed.values),
         "sort": list(Sort.values),
+        "region": ["GB", "us", "FR", "XX"],
         "page": ["1", "2", "last"],
     }
     genre, service = film.genres.first(), film.availabilities.first().service
@@ -231,6 +232,7 @@ def other_pages(film, review):
             )
             for kind in ("new_feed", "new_atom", "left_feed", "left_atom")
         },
+        "films:region_choose": reverse("films:region_choose"),
         "django.contrib.sitemaps.views.sitemap": "/sitemap.xml",
         "robots_txt": "/robots.txt",
         "healthz": reverse("healthz"),
@@ -245,6 +247,8 @@ def test_other_pages_query_parameters(client):
         "p": ["1", "2", "0"],
         "format": ["json"],
         "q": ["Летят журавли", "kalatozof", "cranes flying", '"cranes', "-war or"],
+        "region": ["GB", "us", "XX"],
+        "next": ["/films/", "//evil.example/", "https://evil.example/", "/\\evil", "/films/?a=b"],
     }
 
     @given(path=st.sampled_from(paths), query=query_strings(vocabulary))
@@ -269,6 +273,20 @@ def segments(draw, valid):
             st.sampled_from(["%2F", "%2e%2e", "..", ".", "%00", "%ED%A0%80", "%C0%AF", "%FF"]),
         )
     )
+
+
+def test_region_cookie(client):
+    """The region cookie is the reader's to set: whatever it holds, pages answer as usual."""
+    film, _ = catalogue()
+    paths = [reverse("films:film_list"), film.get_absolute_url(), reverse("reviews:home")]
+    latin1 = st.text(st.characters(max_codepoint=255, exclude_characters="\x00"), max_size=60)
+
+    @given(path=st.sampled_from(paths), value=st.one_of(latin1, st.sampled_from(["GB", "us"])))
+    def check(path, value):
+        client.cookies["region"] = value
+        fetch(client, path)
+
+    check()
 
 
 def test_path_segments(client):

@@ -154,8 +154,10 @@ def test_the_film_page_fits_the_screen(page, catalogue, viewport):
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("The Cranes Are Flying")
     watch = page.get_by_role("region", name="Where to watch")
-    for offer in ("Subscription", "Rent", "Buy", "Free", "Free with ads"):
-        expect(watch.get_by_role("heading", name=offer, exact=True)).to_be_visible()
+    # The reader's region (the default, US) by offer type, then the other regions by country.
+    for heading in ("Subscription", "Rent", "Free with ads", "Germany", "United Kingdom"):
+        expect(watch.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+    expect(watch.get_by_role("combobox", name="Streaming offers in")).to_be_visible()
     expect(watch.get_by_role("link", name=LONG)).to_be_visible()
     expect(page.get_by_role("region", name="Stills").locator("figcaption")).to_have_count(3)
     assert_fits(page, viewport["width"])

@@ -75,33 +75,43 @@ def chip(slug, name):
     )
 
 
-def test_where_to_watch_groups_offers_by_type_with_the_sites_region_first(client, cranes):
+def test_where_to_watch_shows_the_readers_region_by_offer_type_then_the_others(client, cranes):
     response = client.get(cranes.get_absolute_url())
 
     assertContains(
         response,
+        '<h2 id="watch-heading">Where to watch '
+        '<span class="watch__in">in United States</span></h2>',
+        html=True,
+    )
+    assertContains(
+        response,
         '<div class="watch__group"><h3 class="watch__offer">Subscription</h3>'
-        '<p class="watch__region">United States</p>'
         f'<ul class="watch__services">{chip("criterion-channel", "Criterion Channel")}</ul></div>',
         html=True,
     )
     assertContains(
         response,
         '<div class="watch__group"><h3 class="watch__offer">Rent</h3>'
-        '<p class="watch__region">United States</p>'
         f'<ul class="watch__services">{chip("google-play", "Google Play")}'
-        f"{chip('itunes', 'iTunes')}</ul>"
-        '<p class="watch__region">United Kingdom</p>'
-        f'<ul class="watch__services">{chip("google-play", "Google Play")}</ul></div>',
+        f"{chip('itunes', 'iTunes')}</ul></div>",
         html=True,
     )
     assertContains(
         response,
         '<div class="watch__group"><h3 class="watch__offer">Buy</h3>'
-        '<p class="watch__region">United States</p>'
         f'<ul class="watch__services">{chip("itunes", "iTunes")}</ul></div>',
         html=True,
     )
+    assertContains(
+        response,
+        '<div class="watch__group"><h4 class="watch__region">United Kingdom</h4>'
+        '<p class="watch__offer-type">Rent</p>'
+        f'<ul class="watch__services">{chip("google-play", "Google Play")}</ul></div>',
+        html=True,
+    )
+    html = response.content.decode()
+    assert html.index("Buy") < html.index("In other regions") < html.index("United Kingdom</h4>")
 
 
 def test_film_page_lists_only_published_reviews(client, cranes):
