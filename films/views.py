@@ -11,6 +11,15 @@ from films.pagination import LenientPaginationMixin
 from films.slugs import SlugRedirectMixin
 
 
+def filter_query(query, *, drop=()):
+    """``?…`` of the filters in ``query`` that a feed of the list keeps: not the page, the sort
+    order, nor those in ``drop`` (fixed by the page's address); empty when none is left."""
+    query = query.copy()
+    for name in ("page", "sort", *drop):
+        query.pop(name, None)
+    return f"?{query.urlencode()}" if query else ""
+
+
 class FilmListView(LenientPaginationMixin, FilterView):
     filterset_class = FilmFilter
     template_name = "films/film_list.html"
@@ -54,6 +63,7 @@ class FilmListView(LenientPaginationMixin, FilterView):
             if self.filterset.is_bound
             else [],
             active_filters=self.active_filters(),
+            feed_query=filter_query(self.request.GET, drop=self.get_preset()),
         )
         return context
 
