@@ -507,3 +507,16 @@ def test_the_demo_magazine_feeds(client):
             assert entry.summary == review.conclusion.strip()
         for url, reviews in every_page_feed(fmt):
             check_entries(read(client, url, fmt=fmt), reviews)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_characters_xml_cannot_carry_are_left_out_rather_than_breaking_the_feed(client, fmt):
+    film = make_film("Escape\x1b[31m", genres=["Form\x0cfeed"])
+    make_review(
+        film, headline="Bell\x07 and tab\tkept", conclusion="Vertical\x0btab.", byline="\x08"
+    )
+    parsed = read(client, feed_url("genre", fmt, slug=film.genres.get().slug), fmt=fmt)
+    (entry,) = parsed.entries
+    assert entry.title == "Escape[31m (1957): Bell and tab\tkept"
+    assert entry.summary == "Verticaltab."
+    assert parsed.feed.title == "filmmag reviews: Formfeed films"
