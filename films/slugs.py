@@ -32,6 +32,8 @@ from films.models import SlugHistory
 SLUG_MAX_LENGTH = 80
 # Django's <slug:> converter: what a URL pattern accepts and reverse() produces.
 USABLE_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+# Words a page's address uses after a list's own ("films/feed/"): never a row's slug.
+RESERVED_SLUGS = frozenset({"feed"})
 
 
 def slug_base(text: str, *, kind: str, max_length: int = SLUG_MAX_LENGTH) -> str:
@@ -48,7 +50,7 @@ def slug_base(text: str, *, kind: str, max_length: int = SLUG_MAX_LENGTH) -> str
 
 
 def is_usable(slug: str | None) -> bool:
-    return bool(slug) and USABLE_SLUG.fullmatch(slug) is not None
+    return bool(slug) and USABLE_SLUG.fullmatch(slug) is not None and slug not in RESERVED_SLUGS
 
 
 class SlugAllocator:
@@ -71,6 +73,7 @@ class SlugAllocator:
             )
         self.taken = set(current.values_list("slug", flat=True))
         self.taken |= set(old.values_list("slug", flat=True))
+        self.taken |= RESERVED_SLUGS
 
     def take(self, text: str) -> str:
         base = slug_base(text, kind=self.kind, max_length=self.max_length)

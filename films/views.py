@@ -18,6 +18,7 @@ from films.regions import (
     REGION_COOKIE_AGE,
     REGION_PARAM,
     cookie_region,
+    default_region,
     offer_regions,
     reader_region,
     region_clean,
@@ -25,6 +26,22 @@ from films.regions import (
     vary_on_region,
 )
 from films.slugs import SlugRedirectMixin
+
+
+def filter_query(query, *, drop=(), region=None):
+    """``?…`` of the filters in ``query`` that a feed of the list keeps: not the page, the sort
+    order, nor those in ``drop`` (fixed by the page's address); empty when none is left.
+    ``region``: the region the page's offers are in. Feed readers send no cookie, so when the
+    filters depend on the region and it is not the site's default, the feed's address names it;
+    an address's invalid region is left out."""
+    query = query.copy()
+    for name in ("page", "sort", *drop):
+        query.pop(name, None)
+    if region_clean(query.get(REGION_PARAM)) is None:
+        query.pop(REGION_PARAM, None)
+    if region and region != default_region() and ({"service", "offer"} & {*query, *drop}):
+        query[REGION_PARAM] = region
+    return f"?{query.urlencode()}" if query else ""
 
 
 class RegionMixin:
@@ -102,6 +119,9 @@ class FilmListView(RegionMixin, LenientPaginationMixin, FilterView):
             if self.filterset.is_bound
             else [],
             active_filters=self.active_filters(),
+            feed_query=filter_query(
+                self.request.GET, drop=self.get_preset(), region=self.filterset.offer_region
+            ),
         )
         return context
 

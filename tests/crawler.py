@@ -192,7 +192,7 @@ class CrawlResult:
     images: dict[str, tuple[int, str]] = field(default_factory=dict)
 
 
-def crawl(client, start, *, hostile_slugs=frozenset(), limit=3000):
+def crawl(client, start, *, hostile_slugs=frozenset(), limit=6000):
     """Breadth first from ``start``; stops after ``limit`` pages (``finished`` is then False).
     Pages of rows whose slug is in ``hostile_slugs`` get representatives of their own."""
     queue = deque((url, "(start)") for url in start)

@@ -21,6 +21,17 @@ QUERY_BUDGET = {
     "reviews:review_list": 3,
     "reviews:review_detail": 5,
     "reviews:review_feed": 1,
+    "reviews:review_atom_feed": 1,
+    "reviews:film_list_feed": 2,
+    "reviews:film_list_atom_feed": 2,
+    "reviews:genre_feed": 2,
+    "reviews:genre_atom_feed": 2,
+    "reviews:service_feed": 2,
+    "reviews:service_atom_feed": 2,
+    "reviews:person_feed": 2,
+    "reviews:person_atom_feed": 2,
+    "reviews:tag_feed": 2,
+    "reviews:tag_atom_feed": 2,
     "reviews:tag_detail": 5,
     "reviews:search": 4,
     "films:film_list": 10,
@@ -51,6 +62,10 @@ HOSTILE_PAGE_TYPES = {
     "films:service_detail",
     "reviews:review_detail",
     "reviews:tag_detail",
+    "reviews:genre_feed",
+    "reviews:service_feed",
+    "reviews:person_feed",
+    "reviews:tag_feed",
 }
 
 

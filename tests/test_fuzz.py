@@ -177,6 +177,15 @@ def fetch(client, url):
 
 
 FILM_LIST_PAGES = {"films:film_list", "films:genre_detail", "films:service_detail"}
+# The feeds of the film list's pages take the same filters (reviews/feeds.py).
+FILM_LIST_FEEDS = {
+    "reviews:film_list_feed",
+    "reviews:film_list_atom_feed",
+    "reviews:genre_feed",
+    "reviews:genre_atom_feed",
+    "reviews:service_feed",
+    "reviews:service_atom_feed",
+}
 
 
 def test_film_list_query_parameters(client):
@@ -197,6 +206,14 @@ def test_film_list_query_parameters(client):
     }
     genre, service = film.genres.first(), film.availabilities.first().service
     paths = [reverse("films:film_list"), genre.get_absolute_url(), service.get_absolute_url()]
+    paths += [
+        reverse(name, kwargs={"slug": owner.slug} if "_list" not in name else None)
+        for name, owner in zip(
+            sorted(FILM_LIST_FEEDS),
+            [None, None, genre, genre, service, service],
+            strict=True,
+        )
+    ]
 
     @given(path=st.sampled_from(paths), query=query_strings(vocabulary))
     def check(path, query):
@@ -214,11 +231,18 @@ def preview_link():
 
 def other_pages(film, review):
     """{URL name: a page of that kind}: every public page outside the film list family."""
+    person, tag = film.credits.first().person, review.keywords.first()
+    person_and_tag = [
+        (kind, row.slug)
+        for row, kinds in ((person, ("person", "person_atom")), (tag, ("tag", "tag_atom")))
+        for kind in kinds
+    ]
     return {
         "reviews:home": reverse("reviews:home"),
         "reviews:review_list": reverse("reviews:review_list"),
         "reviews:search": reverse("reviews:search"),
         "reviews:review_feed": reverse("reviews:review_feed"),
+        "reviews:review_atom_feed": reverse("reviews:review_atom_feed"),
         "reviews:review_detail": review.get_absolute_url(),
         "reviews:preview_link_detail": preview_link().get_absolute_url(),
         "reviews:tag_detail": reverse(
@@ -233,6 +257,10 @@ def other_pages(film, review):
             for kind in ("new_feed", "new_atom", "left_feed", "left_atom")
         },
         "films:region_choose": reverse("films:region_choose"),
+        **{
+            f"reviews:{kind}_feed": reverse(f"reviews:{kind}_feed", kwargs={"slug": slug})
+            for kind, slug in person_and_tag
+        },
         "django.contrib.sitemaps.views.sitemap": "/sitemap.xml",
         "robots_txt": "/robots.txt",
         "healthz": reverse("healthz"),
@@ -307,7 +335,19 @@ def test_path_segments(client):
     @given(
         prefix=st.sampled_from([*routes, "/preview/", "/", "/films/x/", "/sitemap.xml/"]),
         segment=segments(valid),
-        ending=st.sampled_from(["/", "", "//", "/extra/", "?page=2", "/new/feed/", "/left/atom/"]),
+        ending=st.sampled_from(
+            [
+                "/",
+                "",
+                "//",
+                "/extra/",
+                "?page=2",
+                "/feed/",
+                "/feed/atom/",
+                "/new/feed/",
+                "/left/atom/",
+            ]
+        ),
     )
     def check(prefix, segment, ending):
         fetch(client, f"{prefix}{segment}{ending}")
@@ -318,7 +358,7 @@ def test_path_segments(client):
 def test_every_public_url_is_fuzzed():
     """A new public URL must join the fuzzing above: in ``other_pages()`` (or the film list's
     paths), with a query budget in tests/test_crawl.py."""
-    fuzzed = FILM_LIST_PAGES | set(other_pages(*catalogue()))
+    fuzzed = FILM_LIST_PAGES | FILM_LIST_FEEDS | set(other_pages(*catalogue()))
     public = {name for name in _url_names(get_resolver()) if not name.startswith("admin:")}
     assert public <= fuzzed, f"not fuzzed: {sorted(public - fuzzed)}"
 

@@ -84,6 +84,11 @@ def seen(client, review, *, with_counts=True):
         "home": headline in client.get(reverse("reviews:home")).text,
         "film page": headline in client.get(film.get_absolute_url()).text,
         "feed": headline in client.get(reverse("reviews:review_feed")).text,
+        "Atom feed": headline in client.get(reverse("reviews:review_atom_feed")).text,
+        "filters feed": headline in client.get("/films/feed/", {"genre": "thriller"}).text,
+        "genre feed": headline in client.get("/genres/thriller/feed/atom/").text,
+        "person feed": headline in client.get("/people/alfred-hitchcock/feed/").text,
+        "tag feed": client.get("/tags/vertigo-effect/feed/").status_code == 200,
         "sitemap": review.get_absolute_url() in client.get("/sitemap.xml").text,
         "tag page": client.get(tag).status_code == 200,
     }
@@ -200,4 +205,22 @@ def test_browsers_and_proxies_must_ask_again_for_the_feed(client, clock, magazin
     its age; no-cache stops that, so a review going live is not hidden behind a stale feed."""
     response = client.get(reverse("reviews:review_feed"))
 
+    assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        reverse("reviews:review_atom_feed"),
+        "/films/feed/?genre=thriller",
+        "/genres/thriller/feed/atom/",
+        "/people/alfred-hitchcock/feed/",
+        "/tags/vertigo-effect/feed/atom/",
+    ],
+)
+def test_browsers_and_proxies_must_ask_again_for_every_feed(client, clock, magazine, url):
+    clock.move_to(PUBLICATION)
+    response = client.get(url)
+
+    assert response.status_code == 200
     assert "no-cache" in response["Cache-Control"]

@@ -88,7 +88,9 @@ def test_deleting_an_offer_in_the_film_admin_closes_it_and_the_film_page_says_wh
     assert (offer.ended, offer.last_checked, offer.first_seen) == (TODAY(), TODAY(), day(100))
     page = admin_client.get(film.get_absolute_url())
     assertContains(
-        page, '<p class="watch__none">Not streaming in United States that we know of.</p>', html=True
+        page,
+        '<p class="watch__none">Not streaming in United States that we know of.</p>',
+        html=True,
     )
     assertContains(
         page,
