@@ -44,6 +44,7 @@ def default_region() -> str:
 class Genre(models.Model):
     name = models.CharField(max_length=200, unique=True)
     slug = slug_field(max_length=100)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
@@ -83,6 +84,7 @@ class Person(WrittenFilesMixin, models.Model):
     portrait_renditions = RenditionsField(
         source="portrait", kind="portrait", focal="portrait_focal"
     )
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = PersonQuerySet.as_manager()
 
@@ -143,6 +145,7 @@ class StreamingService(WrittenFilesMixin, models.Model):
     logo = ImageUploadField(upload_to="logos/", blank=True)
     logo_alt = alt_text_field()
     logo_renditions = RenditionsField(source="logo", kind="logo")
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]

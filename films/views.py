@@ -1,17 +1,23 @@
 from itertools import groupby
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import Http404
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 
+from films import seo
 from films.filters import FilmFilter, Sort
 from films.models import Availability, Credit, Film, Genre, Person, StreamingService
 from films.pagination import LenientPaginationMixin
 from films.slugs import SlugRedirectMixin
 
+# Film lists a search engine may index: the whole list, and one genre, service or decade
+# (genre and service have their own pages, which are the canonical ones).
+INDEXABLE_FILTERS = {"genre", "service", "decade"}
 
-class FilmListView(LenientPaginationMixin, FilterView):
+
+class FilmListView(seo.PageMetaMixin, LenientPaginationMixin, FilterView):
     filterset_class = FilmFilter
     template_name = "films/film_list.html"
     context_object_name = "films"
@@ -74,6 +80,60 @@ class FilmListView(LenientPaginationMixin, FilterView):
         ]
         return chips
 
+    def canonical_query(self):
+        """{filter: [values]} of the valid filters the reader gave, in the filters' order; the
+        sort is left out (the same films in another order) and stray parameters with it."""
+        values, preset = self.filterset.active_values(skip=("sort",)), self.get_preset()
+        query = {}
+        for name in self.filterset.filters:
+            if name in values and name not in preset:
+                value = values[name]
+                items = (
+                    value if isinstance(value, list | tuple) or hasattr(value, "model") else [value]
+                )
+                query[name] = [str(getattr(item, "slug", item)) for item in items]
+        return query
+
+    def get_meta(self):
+        query, number = self.canonical_query(), seo.page_number(self.context)
+        sort = self.filterset.active_values().get("sort")
+        chosen = [(name, value) for name, values in query.items() for value in values]
+        indexable = (
+            number == 1
+            and sort in (None, Sort.TITLE)
+            and (not chosen or (len(chosen) == 1 and chosen[0][0] in INDEXABLE_FILTERS))
+        )
+        canonical = self.canonical_path(chosen)
+        if canonical is None:
+            params = [(name, value) for name, value in chosen]
+            if number > 1:
+                params.append((self.page_kwarg, str(number)))
+            canonical = self.request.path + (f"?{urlencode(params)}" if params else "")
+        return seo.PageMeta(
+            title=self.heading if number == 1 else f"{self.heading}, page {number}",
+            description=self.describe_list(),
+            canonical=canonical,
+            robots="" if indexable else "noindex, follow",
+        )
+
+    def canonical_path(self, chosen):
+        """The page of its own that one genre or one service of the whole list has."""
+        if len(chosen) == 1 and chosen[0][0] in ("genre", "service") and not self.get_preset():
+            [owner] = self.filterset.active_values()[chosen[0][0]]
+            if seo.page_number(self.context) == 1:
+                return owner.get_absolute_url()
+        return None
+
+    def describe_list(self):
+        total = self.facets["total"]
+        films = "1 film" if total == 1 else f"{total:,} films"
+        filters = "; ".join(label for label, _ in self.active_filters())
+        titles = seo.sentence_list([f.title for f in self.context["films"]])
+        return (
+            f"{films} in filmmag's catalogue{f' ({filters})' if filters else ''}, with where to "
+            f"watch each and our reviews{f': {titles}…' if titles else '.'}"
+        )
+
     def url_without(self, name, value):
         query = self.request.GET.copy()
         query.setlist(name, [v for v in query.getlist(name) if v != value])
@@ -100,12 +160,23 @@ class FilmsOfView(SlugRedirectMixin, FilmListView):
         self.heading = self.heading_format.format(self.owner.name)
         return super().get_context_data(**{self.filter_name: self.owner}, **kwargs)
 
+    def describe_list(self):
+        total = self.facets["total"]
+        films = "1 film" if total == 1 else f"{total:,} films"
+        titles = seo.sentence_list([f.title for f in self.context["films"]])
+        return self.description_format.format(
+            name=self.owner.name, films=films, titles=f": {titles}…" if titles else "."
+        )
+
 
 class GenreDetailView(FilmsOfView):
     template_name = "films/genre_detail.html"
     model = slug_model = Genre
     filter_name = "genre"
     heading_format = "{} films"
+    description_format = (
+        "{name}: {films} reviewed and catalogued by filmmag, with where to watch them{titles}"
+    )
 
 
 class ServiceDetailView(FilmsOfView):
@@ -113,9 +184,10 @@ class ServiceDetailView(FilmsOfView):
     model = slug_model = StreamingService
     filter_name = "service"
     heading_format = "Films on {}"
+    description_format = "{films} to watch on {name}, with filmmag's reviews{titles}"
 
 
-class FilmDetailView(SlugRedirectMixin, DetailView):
+class FilmDetailView(seo.PageMetaMixin, SlugRedirectMixin, DetailView):
     context_object_name = "film"
     slug_model = Film
 
@@ -150,6 +222,33 @@ class FilmDetailView(SlugRedirectMixin, DetailView):
             **kwargs,
         )
 
+    def get_meta(self):
+        film, context = self.object, self.context
+        directors = [p.name for p in context["directors"]]
+        cast = [c.person.name for c in context["cast"]]
+        made = f"{film.title} ({film.year})"
+        if directors:
+            made += f", directed by {seo.sentence_list(directors)}"
+        if cast:
+            made += f", with {seo.sentence_list(cast)}"
+        return seo.PageMeta(
+            title=f"{film.title} ({film.year})",
+            description=seo.describe(
+                film.logline
+                and f"{film.logline} {made}."
+                or f"{made}: where to watch it, and filmmag's review."
+            ),
+            type="video.movie",
+            picture=film.share_picture,
+            canonical=film.get_absolute_url(),
+            structured_data=seo.movie(
+                film,
+                self.request,
+                credits=list(film.credits.all()),
+                reviews=film.published_reviews,
+            ),
+        )
+
 
 def _group_availability(rows):
     """[(offer label, [(region, [availability, ...]), ...]), ...] in the offer types' order."""
@@ -169,7 +268,7 @@ def _group_availability(rows):
     ]
 
 
-class PersonDetailView(SlugRedirectMixin, DetailView):
+class PersonDetailView(seo.PageMetaMixin, SlugRedirectMixin, DetailView):
     context_object_name = "person"
     slug_model = Person
 
@@ -183,3 +282,25 @@ class PersonDetailView(SlugRedirectMixin, DetailView):
             by_role.setdefault(credit.role, []).append(credit)
         filmography = [(roles[role], by_role[role]) for role in roles if role in by_role]
         return super().get_context_data(filmography=filmography, **kwargs)
+
+    def get_meta(self):
+        person = self.object
+        born, died = person.birth_year, person.death_year
+        years = f" ({born}–{died})" if born and died else ""
+        years = years or (f" (born {born})" if born else f" (died {died})" if died else "")
+        work = "; ".join(
+            f"{role.lower()}: {seo.sentence_list([c.film.title for c in credits])}"
+            for role, credits in self.context["filmography"]
+        )
+        return seo.PageMeta(
+            title=person.name,
+            description=seo.describe(
+                person.bio
+                or f"{person.name}{years}{f', {work}' if work else ''}. Films, reviews and "
+                "where to watch them, on filmmag."
+            ),
+            type="profile",
+            picture=person.portrait_picture,
+            canonical=person.get_absolute_url(),
+            structured_data=seo.person(person, self.request),
+        )

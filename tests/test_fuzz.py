@@ -223,7 +223,8 @@ def other_pages(film, review):
         ),
         "films:film_detail": film.get_absolute_url(),
         "films:person_detail": film.credits.first().person.get_absolute_url(),
-        "django.contrib.sitemaps.views.sitemap": "/sitemap.xml",
+        "django.contrib.sitemaps.views.index": "/sitemap.xml",
+        "django.contrib.sitemaps.views.sitemap": "/sitemap-films.xml",
         "robots_txt": "/robots.txt",
         "healthz": reverse("healthz"),
         "readyz": reverse("readyz"),
@@ -274,7 +275,9 @@ def test_path_segments(client):
     valid.append(preview_link().token)
 
     @given(
-        prefix=st.sampled_from([*routes, "/preview/", "/", "/films/x/", "/sitemap.xml/"]),
+        prefix=st.sampled_from(
+            [*routes, "/preview/", "/", "/films/x/", "/sitemap.xml/", "/sitemap-"]
+        ),
         segment=segments(valid),
         ending=st.sampled_from(["/", "", "//", "/extra/", "?page=2"]),
     )

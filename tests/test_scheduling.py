@@ -84,7 +84,7 @@ def seen(client, review, *, with_counts=True):
         "home": headline in client.get(reverse("reviews:home")).text,
         "film page": headline in client.get(film.get_absolute_url()).text,
         "feed": headline in client.get(reverse("reviews:review_feed")).text,
-        "sitemap": review.get_absolute_url() in client.get("/sitemap.xml").text,
+        "sitemap": review.get_absolute_url() in client.get("/sitemap-reviews.xml").text,
         "tag page": client.get(tag).status_code == 200,
     }
     for url, params in LISTS:
@@ -190,7 +190,7 @@ def test_the_sitemap_dates_a_review_scheduled_in_advance_from_its_publication(cl
     review = make_review(headline="Planned", published_at=START + timedelta(days=3))
 
     clock.move_to(START + timedelta(days=3))
-    sitemap = "".join(client.get("/sitemap.xml").text.split())
+    sitemap = "".join(client.get("/sitemap-reviews.xml").text.split())
 
     assert f"{review.get_absolute_url()}</loc><lastmod>2030-03-04</lastmod>" in sitemap
 
