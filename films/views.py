@@ -125,14 +125,23 @@ class FilmListView(seo.PageMetaMixin, LenientPaginationMixin, FilterView):
         return None
 
     def describe_list(self):
-        total = self.facets["total"]
-        films = "1 film" if total == 1 else f"{total:,} films"
         filters = "; ".join(label for label, _ in self.active_filters())
-        titles = seo.sentence_list([f.title for f in self.context["films"]])
         return (
-            f"{films} in filmmag's catalogue{f' ({filters})' if filters else ''}, with where to "
-            f"watch each and our reviews{f': {titles}…' if titles else '.'}"
+            f"{self.film_count()} in filmmag's catalogue{f' ({filters})' if filters else ''}, "
+            f"with where to watch each and our reviews{self.some_titles()}"
         )
+
+    def film_count(self):
+        total = self.facets["total"]
+        return "1 film" if total == 1 else f"{total:,} films"
+
+    def some_titles(self):
+        """ ": A, B and C." when those are all, ", among them A, B and C." when not."""
+        films = self.context["films"]
+        titles = seo.sentence_list([film.title for film in films])
+        if not titles:
+            return "."
+        return f": {titles}." if self.facets["total"] <= 3 else f", among them {titles}."
 
     def url_without(self, name, value):
         query = self.request.GET.copy()
@@ -161,11 +170,8 @@ class FilmsOfView(SlugRedirectMixin, FilmListView):
         return super().get_context_data(**{self.filter_name: self.owner}, **kwargs)
 
     def describe_list(self):
-        total = self.facets["total"]
-        films = "1 film" if total == 1 else f"{total:,} films"
-        titles = seo.sentence_list([f.title for f in self.context["films"]])
         return self.description_format.format(
-            name=self.owner.name, films=films, titles=f": {titles}…" if titles else "."
+            name=self.owner.name, films=self.film_count(), titles=self.some_titles()
         )
 
 
@@ -174,9 +180,7 @@ class GenreDetailView(FilmsOfView):
     model = slug_model = Genre
     filter_name = "genre"
     heading_format = "{} films"
-    description_format = (
-        "{name}: {films} reviewed and catalogued by filmmag, with where to watch them{titles}"
-    )
+    description_format = "{name}: {films} in filmmag's catalogue, with where to watch each{titles}"
 
 
 class ServiceDetailView(FilmsOfView):

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from django.utils import timezone
 
 from films.sitemaps import FilmSitemap
 from reviews.workflow import review_schedule
@@ -16,7 +15,8 @@ from tests.query_counting import count_queries
 
 pytestmark = pytest.mark.django_db
 
-NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+SITEMAPS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+NS = {"sm": SITEMAPS}
 SECTIONS = ["films", "people", "reviews", "genres", "services", "tags"]
 
 
@@ -29,7 +29,7 @@ def parse(client, url):
 
 def index(client):
     root = parse(client, "/sitemap.xml")
-    assert root.tag == "{%s}sitemapindex" % NS["sm"]
+    assert root.tag == f"{{{SITEMAPS}}}sitemapindex"
     return {
         path_of(entry.findtext("sm:loc", namespaces=NS)): entry.findtext(
             "sm:lastmod", namespaces=NS
@@ -46,7 +46,7 @@ def path_of(url):
 
 def section(client, url):
     root = parse(client, url)
-    assert root.tag == "{%s}urlset" % NS["sm"]
+    assert root.tag == f"{{{SITEMAPS}}}urlset"
     return {
         path_of(entry.findtext("sm:loc", namespaces=NS)): entry.findtext(
             "sm:lastmod", namespaces=NS
