@@ -91,23 +91,27 @@ class FilmListView(seo.PageMetaMixin, LenientPaginationMixin, FilterView):
                 items = (
                     value if isinstance(value, list | tuple) or hasattr(value, "model") else [value]
                 )
-                query[name] = [str(getattr(item, "slug", item)) for item in items]
+                query[name] = sorted(str(getattr(item, "slug", item)) for item in items)
         return query
 
     def get_meta(self):
-        query, number = self.canonical_query(), seo.page_number(self.context)
+        """Indexed: the whole list, or one genre, service or decade, unsorted, first page (see
+        INDEXABLE_FILTERS). Everything else is followed but not indexed. The canonical address
+        keeps the valid filters and the page number, in a fixed order, and nothing else."""
+        number = seo.page_number(self.context)
+        chosen = [
+            (name, value) for name, values in self.canonical_query().items() for value in values
+        ]
         sort = self.filterset.active_values().get("sort")
-        chosen = [(name, value) for name, values in query.items() for value in values]
+        one = chosen[0][0] if len(chosen) == 1 and not self.get_preset() else None
         indexable = (
-            number == 1
-            and sort in (None, Sort.TITLE)
-            and (not chosen or (len(chosen) == 1 and chosen[0][0] in INDEXABLE_FILTERS))
+            number == 1 and sort in (None, Sort.TITLE) and (not chosen or one in INDEXABLE_FILTERS)
         )
-        canonical = self.canonical_path(chosen)
-        if canonical is None:
-            params = [(name, value) for name, value in chosen]
-            if number > 1:
-                params.append((self.page_kwarg, str(number)))
+        if one in ("genre", "service") and number == 1:
+            [owner] = self.filterset.active_values()[one]
+            canonical = owner.get_absolute_url()  # the same films, on a page of their own
+        else:
+            params = chosen + ([(self.page_kwarg, str(number))] if number > 1 else [])
             canonical = self.request.path + (f"?{urlencode(params)}" if params else "")
         return seo.PageMeta(
             title=self.heading if number == 1 else f"{self.heading}, page {number}",
@@ -115,14 +119,6 @@ class FilmListView(seo.PageMetaMixin, LenientPaginationMixin, FilterView):
             canonical=canonical,
             robots="" if indexable else "noindex, follow",
         )
-
-    def canonical_path(self, chosen):
-        """The page of its own that one genre or one service of the whole list has."""
-        if len(chosen) == 1 and chosen[0][0] in ("genre", "service") and not self.get_preset():
-            [owner] = self.filterset.active_values()[chosen[0][0]]
-            if seo.page_number(self.context) == 1:
-                return owner.get_absolute_url()
-        return None
 
     def describe_list(self):
         filters = "; ".join(label for label, _ in self.active_filters())
