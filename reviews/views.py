@@ -101,8 +101,9 @@ class ReviewPageMixin(seo.PageMetaMixin):
             description=seo.describe(review.summary, review.synopsis, review.critique),
             type="article",
             picture=review.lead_picture,
-            canonical=review.get_absolute_url(),
-            # A preview is never indexed (its response says so too: reviews.preview).
+            # A preview is never indexed (its response says so too: reviews.preview), and its
+            # public address does not answer yet.
+            canonical="" if self.preview else review.get_absolute_url(),
             robots="noindex" if self.preview else "",
             structured_data=review_data(review, self.request),
         )

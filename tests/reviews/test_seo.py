@@ -171,7 +171,7 @@ def test_a_preview_is_not_indexed(admin_client, review):
 
     head = read_head(admin_client.get(draft.get_absolute_url()))
 
-    assert head.robots == "noindex"
+    assert head.robots == "noindex" and head.canonical is None
     assert "datePublished" not in head.json_ld[0]
 
 
