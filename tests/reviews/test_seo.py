@@ -128,7 +128,7 @@ def test_the_review_shares_its_lead_picture(client, review):
         "</script><script>alert(1)</script>",
         "</SCRIPT ><img src=x onerror=alert(1)>",
         "<!-- <script> -->",
-        "]]> & &amp; \u2028\u2029 \x00",
+        "]]> & &amp; \u2028\u2029 \x1b",  # (PostgreSQL stores no NUL)
     ],
 )
 def test_no_review_text_can_break_out_of_the_json_ld(client, review, text):
@@ -145,9 +145,8 @@ def test_no_review_text_can_break_out_of_the_json_ld(client, review, text):
     head = read_head(response)
 
     [data] = head.json_ld  # one block, whole
-    clean = text.replace("\x00", "")
     assert data["name"] == text[:200]
-    assert clean.strip() in data["reviewBody"]
+    assert text in data["reviewBody"]
     assert data["author"]["name"] == text[:120]
     html = response.content.decode()
     start = html.index('<script type="application/ld+json">')
@@ -162,7 +161,7 @@ def test_a_review_description_is_cut_at_a_word_within_160_characters(client, rev
 
     head = read_head(client.get(long.get_absolute_url()))
 
-    assert len(head.description) <= 160 and head.description.endswith(" Moscow.…")
+    assert len(head.description) <= 160 and head.description.endswith(" war…")
     assert ("The war comes to Moscow. " * 20).startswith(head.description[:-1] + " ")
 
 
