@@ -233,11 +233,9 @@ class FilmDetailView(seo.PageMetaMixin, SlugRedirectMixin, DetailView):
             made += f", with {seo.sentence_list(cast)}"
         return seo.PageMeta(
             title=f"{film.title} ({film.year})",
-            description=seo.describe(
-                film.logline
-                and f"{film.logline} {made}."
-                or f"{made}: where to watch it, and filmmag's review."
-            ),
+            description=f"{film.logline} {made}."
+            if film.logline.strip()
+            else f"{made}: where to watch it, and filmmag's review.",
             type="video.movie",
             picture=film.share_picture,
             canonical=film.get_absolute_url(),
@@ -295,9 +293,9 @@ class PersonDetailView(seo.PageMetaMixin, SlugRedirectMixin, DetailView):
         return seo.PageMeta(
             title=person.name,
             description=seo.describe(
-                person.bio
-                or f"{person.name}{years}{f', {work}' if work else ''}. Films, reviews and "
-                "where to watch them, on filmmag."
+                person.bio,
+                f"{person.name}{years}{f', {work}' if work else ''}. Films, reviews and where to "
+                "watch them, on filmmag.",
             ),
             type="profile",
             picture=person.portrait_picture,
