@@ -32,6 +32,7 @@ def pages() -> dict[str, list[str]]:
     from django.urls import NoReverseMatch, reverse
     from taggit.models import Tag
 
+    from filmmag.urls import sitemaps
     from films.models import Availability, Credit, Film, Genre, Person, StreamingService
     from reviews.models import Review
     from reviews.views import public_use
@@ -82,7 +83,13 @@ def pages() -> dict[str, list[str]]:
         "service": [s.get_absolute_url() for s in services],
         "tag": [tag_url(t.slug) for t in sample(Tag.objects.filter(public_use()))],
         "feed": [reverse("reviews:review_feed")],
-        "sitemap": [reverse("django.contrib.sitemaps.views.sitemap")],
+        "sitemap": [
+            reverse("django.contrib.sitemaps.views.index"),
+            *(
+                reverse("django.contrib.sitemaps.views.sitemap", kwargs={"section": section})
+                for section in sitemaps
+            ),
+        ],
     }
 
 

@@ -3,20 +3,24 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.sitemaps.views import sitemap
+from django.contrib.sitemaps import views as sitemaps_views
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 
 from filmmag import health
 from filmmag.media import serve_media
-from films.sitemaps import FilmSitemap, GenreSitemap, PersonSitemap
-from reviews.sitemaps import ReviewSitemap
+from films.sitemaps import FilmSitemap, GenreSitemap, PersonSitemap, ServiceSitemap
+from reviews.sitemaps import ReviewSitemap, TagSitemap
 
+# /sitemap.xml is an index of these sections, each at /sitemap-<section>.xml, split into pages
+# (?p=2…) of Sitemap.limit (50,000) addresses.
 sitemaps = {
     "films": FilmSitemap,
-    "reviews": ReviewSitemap,
     "people": PersonSitemap,
+    "reviews": ReviewSitemap,
     "genres": GenreSitemap,
+    "services": ServiceSitemap,
+    "tags": TagSitemap,
 }
 
 admin.site.site_header = "filmmag editorial"
@@ -33,7 +37,13 @@ urlpatterns = [
     path("", include("films.urls")),
     path(
         "sitemap.xml",
-        sitemap,
+        sitemaps_views.index,
+        {"sitemaps": sitemaps},
+        name="django.contrib.sitemaps.views.index",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        sitemaps_views.sitemap,
         {"sitemaps": sitemaps},
         name="django.contrib.sitemaps.views.sitemap",
     ),

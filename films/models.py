@@ -51,6 +51,7 @@ def default_region() -> str:
 class Genre(models.Model):
     name = models.CharField(max_length=200, unique=True)
     slug = slug_field(max_length=100)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
@@ -96,6 +97,7 @@ class Person(WrittenFilesMixin, models.Model):
     )
     # Written by a PostgreSQL trigger (migration 0008); empty on SQLite.
     search_vector = SearchVectorField(null=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = PersonQuerySet.as_manager()
 
@@ -173,6 +175,7 @@ class StreamingService(WrittenFilesMixin, models.Model):
     logo = ImageUploadField(upload_to="logos/", blank=True)
     logo_alt = alt_text_field()
     logo_renditions = RenditionsField(source="logo", kind="logo")
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = StreamingServiceQuerySet.as_manager()
 

@@ -1,30 +1,132 @@
+"""The catalogue's sections of the sitemap (``/sitemap.xml`` is an index of sections;
+``filmmag/urls.py`` lists them).
+
+Each item's ``lastmod`` is when its page last changed, computed in the items' query from
+``updated_at`` columns and, through ``register_activity``, from what other apps show on the
+page (reviews: the catalogue cannot import them). The index needs each section's size and
+latest change: one aggregate query per section, however many items.
+"""
+
+from collections.abc import Callable
+
 from django.contrib.sitemaps import Sitemap
+from django.db.models import Count, Exists, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce, Greatest
 
-from films.models import Film, Genre, Person
+from films.models import Availability, Credit, Film, Genre, Person, StreamingService
+
+# activity(**film_lookups) -> a Subquery for the latest time something about the films matching
+# the lookups (relative to an OuterRef) changed on their pages, or NULL.
+type Activity = Callable[..., Subquery]
+
+_activities: list[Activity] = []
 
 
-class FilmSitemap(Sitemap):
+def register_activity(activity: Activity) -> None:
+    """Let an app add its own changes to the catalogue pages' ``lastmod`` (reviews register the
+    publication and edits of published reviews)."""
+    if activity not in _activities:
+        _activities.append(activity)
+
+
+def activity(**film_lookups) -> list[Subquery]:
+    return [provider(**film_lookups) for provider in _activities]
+
+
+def latest(*times):
+    """The latest of several times, any of which may be NULL (but not all): PostgreSQL's
+    GREATEST skips NULLs, SQLite's MAX() returns NULL, so each NULL is first replaced by the
+    others."""
+    if len(times) == 1:
+        return times[0]
+    return Greatest(*(Coalesce(t, *(o for o in times if o is not t)) for t in times))
+
+
+def latest_film_change(**film_lookups) -> Subquery:
+    films = Film.objects.filter(**film_lookups).order_by("-updated_at")
+    return Subquery(films.values("updated_at")[:1])
+
+
+class CountedSitemap(Sitemap):
+    """A section whose ``items()`` annotate ``lastmod_at``: ``lastmod`` and the index's figures
+    come from the database, in one query for the index and two (count, page) per section
+    page, whatever the number of items."""
+
+    def items(self):
+        raise NotImplementedError
+
+    def lastmod(self, item):
+        return item.lastmod_at
+
+    def figures(self) -> dict:
+        if not hasattr(self, "_figures"):
+            self._figures = (
+                self.items().order_by().aggregate(count=Count("pk"), latest=Max("lastmod_at"))
+            )
+        return self._figures
+
+    def get_latest_lastmod(self):
+        return self.figures()["latest"]
+
+    @property
+    def paginator(self):
+        paginator = super().paginator
+        if hasattr(self, "_figures"):  # the index asked already: no second COUNT
+            paginator.count = self._figures["count"]
+        return paginator
+
+
+class FilmSitemap(CountedSitemap):
     changefreq = "weekly"
     priority = 0.6
 
     def items(self):
-        return Film.objects.order_by("pk")
+        return Film.objects.annotate(
+            lastmod_at=latest("updated_at", *activity(film=OuterRef("pk")))
+        ).order_by("pk")
 
-    def lastmod(self, film):
-        return film.updated_at
 
+class PersonSitemap(CountedSitemap):
+    """People with a credit: their page lists their films."""
 
-class PersonSitemap(Sitemap):
     changefreq = "monthly"
     priority = 0.4
 
     def items(self):
-        return Person.objects.filter(credits__isnull=False).distinct().order_by("pk")
+        return (
+            Person.objects.filter(Exists(Credit.objects.filter(person=OuterRef("pk"))))
+            .annotate(
+                lastmod_at=latest("updated_at", latest_film_change(credits__person=OuterRef("pk")))
+            )
+            .order_by("pk")
+        )
 
 
-class GenreSitemap(Sitemap):
+class GenreSitemap(CountedSitemap):
     changefreq = "weekly"
     priority = 0.5
 
     def items(self):
-        return Genre.objects.order_by("pk")
+        films = {"genres": OuterRef("pk")}
+        return Genre.objects.annotate(
+            lastmod_at=latest("updated_at", latest_film_change(**films), *activity(**films))
+        ).order_by("pk")
+
+
+class ServiceSitemap(CountedSitemap):
+    """Services with an offer: the others' pages list no film."""
+
+    changefreq = "weekly"
+    priority = 0.5
+
+    def items(self):
+        films = {"availabilities__service": OuterRef("pk")}
+        return (
+            StreamingService.objects.filter(
+                Exists(Availability.objects.current().filter(service=OuterRef("pk")))
+            )
+            .annotate(
+                lastmod_at=latest("updated_at", latest_film_change(**films), *activity(**films))
+            )
+            .order_by("pk")
+        )

@@ -10,6 +10,7 @@ from django.views.generic import DetailView, TemplateView
 from django_countries.fields import Country
 from django_filters.views import FilterView
 
+from films import seo
 from films.filters import FilmFilter, Sort
 from films.models import Availability, Credit, Film, Genre, Person, StreamingService
 from films.pagination import LenientPaginationMixin
@@ -26,6 +27,10 @@ from films.regions import (
     vary_on_region,
 )
 from films.slugs import SlugRedirectMixin
+
+# Film lists a search engine may index: the whole list, and one genre, service or decade
+# (genre and service have their own pages, which are the canonical ones).
+INDEXABLE_FILTERS = {"genre", "service", "decade"}
 
 
 def filter_query(query, *, drop=(), region=None):
@@ -67,7 +72,7 @@ def path_without_region(path):
     return f"{parts.path}?{query.urlencode()}" if query else parts.path
 
 
-class FilmListView(RegionMixin, LenientPaginationMixin, FilterView):
+class FilmListView(seo.PageMetaMixin, RegionMixin, LenientPaginationMixin, FilterView):
     filterset_class = FilmFilter
     template_name = "films/film_list.html"
     context_object_name = "films"
@@ -142,6 +147,68 @@ class FilmListView(RegionMixin, LenientPaginationMixin, FilterView):
         ]
         return chips
 
+    def canonical_query(self):
+        """{filter: [values]} of the valid filters the reader gave, in the filters' order; the
+        sort is left out (the same films in another order), the region too (the same films, with
+        another country's offers: the default region's page stands for them), and stray
+        parameters with them."""
+        values = self.filterset.active_values(skip=("sort", "region"))
+        preset = self.get_preset()
+        query = {}
+        for name in self.filterset.filters:
+            if name in values and name not in preset:
+                value = values[name]
+                items = (
+                    value if isinstance(value, list | tuple) or hasattr(value, "model") else [value]
+                )
+                query[name] = sorted(str(getattr(item, "slug", item)) for item in items)
+        return query
+
+    def get_meta(self):
+        """Indexed: the whole list, or one genre, service or decade, unsorted, first page (see
+        INDEXABLE_FILTERS). Everything else is followed but not indexed. The canonical address
+        keeps the valid filters and the page number, in a fixed order, and nothing else."""
+        number = seo.page_number(self.context)
+        chosen = [
+            (name, value) for name, values in self.canonical_query().items() for value in values
+        ]
+        sort = self.filterset.active_values().get("sort")
+        one = chosen[0][0] if len(chosen) == 1 and not self.get_preset() else None
+        indexable = (
+            number == 1 and sort in (None, Sort.TITLE) and (not chosen or one in INDEXABLE_FILTERS)
+        )
+        if one in ("genre", "service") and number == 1:
+            [owner] = self.filterset.active_values()[one]
+            canonical = owner.get_absolute_url()  # the same films, on a page of their own
+        else:
+            params = chosen + ([(self.page_kwarg, str(number))] if number > 1 else [])
+            canonical = self.request.path + (f"?{urlencode(params)}" if params else "")
+        return seo.PageMeta(
+            title=self.heading if number == 1 else f"{self.heading}, page {number}",
+            description=self.describe_list(),
+            canonical=canonical,
+            robots="" if indexable else "noindex, follow",
+        )
+
+    def describe_list(self):
+        filters = "; ".join(label for label, _ in self.active_filters())
+        return (
+            f"{self.film_count()} in filmmag's catalogue{f' ({filters})' if filters else ''}, "
+            f"with where to watch each and our reviews{self.some_titles()}"
+        )
+
+    def film_count(self):
+        total = self.facets["total"]
+        return "1 film" if total == 1 else f"{total:,} films"
+
+    def some_titles(self):
+        """ ": A, B and C." when those are all, ", among them A, B and C." when not."""
+        films = self.context["films"]
+        titles = seo.sentence_list([film.title for film in films])
+        if not titles:
+            return "."
+        return f": {titles}." if self.facets["total"] <= 3 else f", among them {titles}."
+
     def url_without(self, name, value):
         query = self.request.GET.copy()
         query.setlist(name, [v for v in query.getlist(name) if v != value])
@@ -168,12 +235,18 @@ class FilmsOfView(SlugRedirectMixin, FilmListView):
         self.heading = self.heading_format.format(self.owner.name)
         return super().get_context_data(**{self.filter_name: self.owner}, **kwargs)
 
+    def describe_list(self):
+        return self.description_format.format(
+            name=self.owner.name, films=self.film_count(), titles=self.some_titles()
+        )
+
 
 class GenreDetailView(FilmsOfView):
     template_name = "films/genre_detail.html"
     model = slug_model = Genre
     filter_name = "genre"
     heading_format = "{} films"
+    description_format = "{name}: {films} in filmmag's catalogue, with where to watch each{titles}"
 
 
 class ServiceDetailView(FilmsOfView):
@@ -181,6 +254,7 @@ class ServiceDetailView(FilmsOfView):
     model = slug_model = StreamingService
     filter_name = "service"
     heading_format = "Films on {}"
+    description_format = "{films} to watch on {name}, with filmmag's reviews{titles}"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -203,7 +277,7 @@ def _by_film(offers, date_field):
     ]
 
 
-class FilmDetailView(RegionMixin, SlugRedirectMixin, DetailView):
+class FilmDetailView(seo.PageMetaMixin, RegionMixin, SlugRedirectMixin, DetailView):
     context_object_name = "film"
     slug_model = Film
 
@@ -255,6 +329,31 @@ class FilmDetailView(RegionMixin, SlugRedirectMixin, DetailView):
             # The magazine's verdict: its latest published review that gives a rating.
             rated=next((r for r in film.published_reviews if r.rating is not None), None),
             **kwargs,
+        )
+
+    def get_meta(self):
+        film, context = self.object, self.context
+        directors = [p.name for p in context["directors"]]
+        cast = [c.person.name for c in context["cast"]]
+        made = f"{film.title} ({film.year})"
+        if directors:
+            made += f", directed by {seo.sentence_list(directors)}"
+        if cast:
+            made += f", with {seo.sentence_list(cast)}"
+        return seo.PageMeta(
+            title=f"{film.title} ({film.year})",
+            description=f"{film.logline} {made}."
+            if film.logline.strip()
+            else f"{made}: where to watch it, and filmmag's review.",
+            type="video.movie",
+            picture=film.share_picture,
+            canonical=film.get_absolute_url(),
+            structured_data=seo.movie(
+                film,
+                self.request,
+                credits=list(film.credits.all()),
+                reviews=film.published_reviews,
+            ),
         )
 
 
@@ -321,7 +420,7 @@ class RegionChooseView(TemplateView):
         )
 
 
-class PersonDetailView(SlugRedirectMixin, DetailView):
+class PersonDetailView(seo.PageMetaMixin, SlugRedirectMixin, DetailView):
     context_object_name = "person"
     slug_model = Person
 
@@ -335,3 +434,25 @@ class PersonDetailView(SlugRedirectMixin, DetailView):
             by_role.setdefault(credit.role, []).append(credit)
         filmography = [(roles[role], by_role[role]) for role in roles if role in by_role]
         return super().get_context_data(filmography=filmography, **kwargs)
+
+    def get_meta(self):
+        person = self.object
+        born, died = person.birth_year, person.death_year
+        years = f" ({born}–{died})" if born and died else ""
+        years = years or (f" (born {born})" if born else f" (died {died})" if died else "")
+        work = "; ".join(
+            f"{role.lower()}: {seo.sentence_list([c.film.title for c in credits])}"
+            for role, credits in self.context["filmography"]
+        )
+        return seo.PageMeta(
+            title=person.name,
+            description=seo.describe(
+                person.bio,
+                f"{person.name}{years}{f', {work}' if work else ''}. Films, reviews and where to "
+                "watch them, on filmmag.",
+            ),
+            type="profile",
+            picture=person.portrait_picture,
+            canonical=person.get_absolute_url(),
+            structured_data=seo.person(person, self.request),
+        )

@@ -11,7 +11,9 @@ class ReviewsConfig(AppConfig):
 
         from films import slugs
         from films.cache import catalogue_changed, register_next_change, schedule_changed
+        from films.sitemaps import register_activity
         from reviews.models import Review
+        from reviews.sitemaps import latest_review_change
 
         slugs.register(
             Review,
@@ -24,6 +26,8 @@ class ReviewsConfig(AppConfig):
         # The film list counts reviewed films and sorts by rating, and a scheduled publication
         # or an expiry changes both when its time comes, with no write.
         register_next_change(Review.objects.next_visibility_change)
+        # A film's page lists its published reviews, and genre and service pages rate films.
+        register_activity(latest_review_change)
         post_save.connect(schedule_changed, sender=Review, dispatch_uid="catalogue-review")
         post_delete.connect(schedule_changed, sender=Review, dispatch_uid="catalogue-review")
         # A renamed or deleted tag changes tag pages and the pages that link to them.

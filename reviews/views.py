@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.generic import DetailView, ListView, TemplateView
 from taggit.models import Tag, TaggedItem
 
+from films import seo
 from films.models import Credit, Film, Genre, Person, StreamingService
 from films.pagination import LenientPaginationMixin
 from films.regions import cookie_region, vary_on_region
@@ -24,9 +25,10 @@ from films.search import (
 from films.slugs import SlugRedirectMixin
 from reviews.models import PreviewLink, Review
 from reviews.preview import Preview, mark_private, preview_of, previewable_by
+from reviews.seo import review as review_data
 
 
-class HomeView(ListView):
+class HomeView(seo.PageMetaMixin, ListView):
     """The front page: the lead story, the latest reviews, and ways into the catalogue."""
 
     template_name = "reviews/home.html"
@@ -60,8 +62,19 @@ class HomeView(ListView):
             **kwargs,
         )
 
+    def get_meta(self):
+        lead = self.context["lead"]
+        latest = f" Latest: {lead.headline} ({lead.film.title})." if lead else ""
+        return seo.PageMeta(
+            title="Film reviews and where to watch",
+            description="filmmag reviews films old and new and tells you where to stream, rent "
+            f"or buy them.{latest}",
+            canonical="/",
+            structured_data=seo.website(self.request),
+        )
 
-class ReviewListView(LenientPaginationMixin, ListView):
+
+class ReviewListView(seo.PageMetaMixin, LenientPaginationMixin, ListView):
     template_name = "reviews/review_list.html"
     context_object_name = "reviews"
     paginate_by = 20
@@ -69,8 +82,20 @@ class ReviewListView(LenientPaginationMixin, ListView):
     def get_queryset(self):
         return Review.objects.published().for_listing()
 
+    def get_meta(self):
+        number = seo.page_number(self.context)
+        headlines = seo.sentence_list([r.headline for r in self.context["reviews"]])
+        return seo.PageMeta(
+            title="Reviews" if number == 1 else f"Reviews, page {number}",
+            description=f"filmmag's film reviews, newest first: {headlines}."
+            if headlines
+            else "filmmag's film reviews, newest first.",
+            canonical=seo.with_page(self.request.path, number),
+            robots=seo.list_robots(number),
+        )
 
-class ReviewPageMixin:
+
+class ReviewPageMixin(seo.PageMetaMixin):
     """The review's page as readers see it. A preview (``self.preview`` set) carries a banner
     and is never cached or indexed."""
 
@@ -81,40 +106,21 @@ class ReviewPageMixin:
     shared_link = False
 
     def get_context_data(self, **kwargs):
+        return super().get_context_data(preview=self.preview, **kwargs)
+
+    def get_meta(self):
         review, film = self.object, self.object.film
-        # schema.org data, so search engines can show the review with its rating.
-        structured = {
-            "@context": "https://schema.org",
-            "@type": "Review",
-            "name": review.headline,
-            "author": {"@type": "Person", "name": review.displayed_byline},
-            "publisher": {"@type": "Organization", "name": "filmmag"},
-            "url": self.request.build_absolute_uri(review.get_absolute_url()),
-            "itemReviewed": {
-                "@type": "Movie",
-                "name": film.title,
-                "dateCreated": str(film.release_date or film.year),
-                "director": [{"@type": "Person", "name": p.name} for p in film.directors],
-                "url": self.request.build_absolute_uri(film.get_absolute_url()),
-            },
-        }
-        lead, poster = review.lead_picture, film.poster_picture
-        if lead and lead.has("og"):
-            structured["image"] = self.request.build_absolute_uri(lead.og_url)
-        if poster.has("poster"):
-            structured["itemReviewed"]["image"] = self.request.build_absolute_uri(
-                poster.url("poster", 640)
-            )
-        if review.published_at is not None:  # a draft in preview may have no time yet
-            structured["datePublished"] = review.published_at.isoformat(timespec="seconds")
-        if review.rating is not None:
-            structured["reviewRating"] = {
-                "@type": "Rating",
-                "ratingValue": str(review.rating),
-                "bestRating": "5",
-                "worstRating": "0.5",
-            }
-        return super().get_context_data(structured_data=structured, preview=self.preview, **kwargs)
+        return seo.PageMeta(
+            title=f"{review.headline}: {film.title} ({film.year}) review",
+            description=seo.describe(review.summary, review.synopsis, review.critique),
+            type="article",
+            picture=review.lead_picture,
+            # A preview is never indexed (its response says so too: reviews.preview), and its
+            # public address does not answer yet.
+            canonical="" if self.preview else review.get_absolute_url(),
+            robots="noindex" if self.preview else "",
+            structured_data=review_data(review, self.request),
+        )
 
     def render_to_response(self, context, **response_kwargs):
         response = super().render_to_response(context, **response_kwargs)
@@ -171,7 +177,7 @@ class PreviewLinkDetailView(ReviewPageMixin, DetailView):
         return self.render_to_response(self.get_context_data(object=self.object))
 
 
-class TagDetailView(SlugRedirectMixin, LenientPaginationMixin, ListView):
+class TagDetailView(seo.PageMetaMixin, SlugRedirectMixin, LenientPaginationMixin, ListView):
     """Published reviews with a keyword, and films tagged with it."""
 
     template_name = "reviews/tag_detail.html"
@@ -193,6 +199,19 @@ class TagDetailView(SlugRedirectMixin, LenientPaginationMixin, ListView):
         films = Film.objects.filter(tags=self.tag).order_by("title")[:48]
         return super().get_context_data(tag=self.tag, films=films, **kwargs)
 
+    def get_meta(self):
+        number = seo.page_number(self.context)
+        reviews = seo.sentence_list([r.headline for r in self.context["reviews"]])
+        films = seo.sentence_list([f.title for f in self.context["films"]])
+        about = f"Reviews: {reviews}." if reviews else f"Films: {films}." if films else ""
+        title = f"Keyword: {self.tag.name}"
+        return seo.PageMeta(
+            title=title if number == 1 else f"{title}, page {number}",
+            description=f"filmmag's reviews and films filed under “{self.tag.name}”. {about}",
+            canonical=seo.with_page(self.request.path, number),
+            robots=seo.list_robots(number),
+        )
+
 
 def public_use():
     """Tags that a published review or a film carries: a draft's keywords stay unseen."""
@@ -205,7 +224,7 @@ def public_use():
     ) | Exists(items.filter(content_type=ContentType.objects.get_for_model(Film)))
 
 
-class SearchView(TemplateView):
+class SearchView(seo.PageMetaMixin, TemplateView):
     """Site search: films, people and published reviews matching the reader's words, each
     group best first with a highlighted snippet (films.search). Any query gives a page."""
 
@@ -234,6 +253,16 @@ class SearchView(TemplateView):
                 else ""
             )
         return super().get_context_data(**context, **kwargs)
+
+    def get_meta(self):
+        query = self.context["query"]
+        return seo.PageMeta(
+            title=f"Search: {query}" if query else "Search",
+            description="Search filmmag's films, people and reviews.",
+            canonical=self.request.path,
+            # Result pages are endless near-copies of the site's own pages: followed, not indexed.
+            robots="noindex, follow",
+        )
 
     def group(self, key, heading, results):
         return SearchGroup(key, heading, results[: self.per_group], len(results) > self.per_group)

@@ -261,7 +261,8 @@ def other_pages(film, review):
             f"reviews:{kind}_feed": reverse(f"reviews:{kind}_feed", kwargs={"slug": slug})
             for kind, slug in person_and_tag
         },
-        "django.contrib.sitemaps.views.sitemap": "/sitemap.xml",
+        "django.contrib.sitemaps.views.index": "/sitemap.xml",
+        "django.contrib.sitemaps.views.sitemap": "/sitemap-films.xml",
         "robots_txt": "/robots.txt",
         "healthz": reverse("healthz"),
         "readyz": reverse("readyz"),
@@ -333,7 +334,9 @@ def test_path_segments(client):
     valid.append(preview_link().token)
 
     @given(
-        prefix=st.sampled_from([*routes, "/preview/", "/", "/films/x/", "/sitemap.xml/"]),
+        prefix=st.sampled_from(
+            [*routes, "/preview/", "/", "/films/x/", "/sitemap.xml/", "/sitemap-"]
+        ),
         segment=segments(valid),
         ending=st.sampled_from(
             [

@@ -89,7 +89,7 @@ def seen(client, review, *, with_counts=True):
         "genre feed": headline in client.get("/genres/thriller/feed/atom/").text,
         "person feed": headline in client.get("/people/alfred-hitchcock/feed/").text,
         "tag feed": client.get("/tags/vertigo-effect/feed/").status_code == 200,
-        "sitemap": review.get_absolute_url() in client.get("/sitemap.xml").text,
+        "sitemap": review.get_absolute_url() in client.get("/sitemap-reviews.xml").text,
         "tag page": client.get(tag).status_code == 200,
     }
     for url, params in LISTS:
@@ -195,7 +195,7 @@ def test_the_sitemap_dates_a_review_scheduled_in_advance_from_its_publication(cl
     review = make_review(headline="Planned", published_at=START + timedelta(days=3))
 
     clock.move_to(START + timedelta(days=3))
-    sitemap = "".join(client.get("/sitemap.xml").text.split())
+    sitemap = "".join(client.get("/sitemap-reviews.xml").text.split())
 
     assert f"{review.get_absolute_url()}</loc><lastmod>2030-03-04</lastmod>" in sitemap
 

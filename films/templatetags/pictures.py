@@ -92,26 +92,3 @@ def poster(
         "includes/poster_placeholder.html",
         {"film": film, "css_class": css_class, "decorative": alt == ""},
     )
-
-
-@register.simple_tag(takes_context=True)
-def og_image(context, pic):
-    """Open Graph and Twitter card tags for a link preview: the 1200×630 rendition."""
-    if not pic or not pic.has("og"):
-        return ""
-    request = context.get("request")
-    url = pic.og_url
-    if request is not None:
-        url = request.build_absolute_uri(url)
-    width, height = pic.size("og")
-    return format_html(
-        '<meta property="og:image" content="{}">'
-        '<meta property="og:image:width" content="{}">'
-        '<meta property="og:image:height" content="{}">'
-        '<meta property="og:image:alt" content="{}">'
-        '<meta name="twitter:card" content="summary_large_image">',
-        url,
-        width,
-        height,
-        pic.alt,
-    )

@@ -22,7 +22,8 @@ def add_reviews(n):
         (reverse("reviews:review_list"), 3),
         (reverse("reviews:tag_detail", kwargs={"slug": "shared"}), 5),
         (reverse("reviews:review_feed"), 1),
-        ("/sitemap.xml", 8),
+        ("/sitemap.xml", 6),
+        ("/sitemap-reviews.xml", 2),
     ],
 )
 def test_review_pages_query_count_is_constant(client, url, expected):

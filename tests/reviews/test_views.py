@@ -99,6 +99,8 @@ def test_drafts_and_scheduled_reviews_appear_nowhere_public(
         reverse("films:film_list"),
         reverse("reviews:tag_detail", kwargs={"slug": "secret"}),
         "/sitemap.xml",
+        "/sitemap-reviews.xml",
+        "/sitemap-tags.xml",
     ]
     for url in pages:
         html = client.get(url).content.decode()
@@ -168,7 +170,13 @@ def test_review_page_carries_structured_data_for_search_engines(client, publishe
     data = json.loads(block.group(1))
     assert data["@type"] == "Review"
     assert data["itemReviewed"]["name"] == "The Cranes Are Flying"
-    assert data["itemReviewed"]["director"] == [{"@type": "Person", "name": "Mikhail Kalatozov"}]
+    assert data["itemReviewed"]["director"] == [
+        {
+            "@type": "Person",
+            "name": "Mikhail Kalatozov",
+            "url": "http://testserver/people/mikhail-kalatozov/",
+        }
+    ]
     assert data["reviewRating"]["ratingValue"] == "4.5"
     assert data["author"]["name"] == "Ines Marlowe"
     assert f'<link rel="canonical" href="http://testserver{published.get_absolute_url()}">' in html
