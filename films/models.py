@@ -95,7 +95,7 @@ class Person(WrittenFilesMixin, models.Model):
     portrait_renditions = RenditionsField(
         source="portrait", kind="portrait", focal="portrait_focal"
     )
-    # Written by a PostgreSQL trigger (migration 0008); empty on SQLite.
+    # Written by a PostgreSQL trigger (migration 0009); empty on SQLite.
     search_vector = SearchVectorField(null=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -292,7 +292,7 @@ class Film(WrittenFilesMixin, models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Titles, director and cast names: written by PostgreSQL triggers on films, credits and
-    # people (migration 0008), so every write counts, bulk ones too. Empty on SQLite.
+    # people (migration 0009), so every write counts, bulk ones too. Empty on SQLite.
     search_vector = SearchVectorField(null=True, editable=False)
 
     objects = FilmQuerySet.as_manager()
