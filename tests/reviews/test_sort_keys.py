@@ -17,7 +17,11 @@ import filmmag.cache
 from filmmag.settings import cache_settings
 from films.cache import current_version
 from films.models import Film
-from reviews.models import Review, film_review_keys_refresh, film_review_keys_refresh_due
+from reviews.models import (
+    Review,
+    film_review_keys_refresh_all,
+    film_review_keys_refresh_due,
+)
 from reviews.workflow import (
     review_publish,
     review_return_to_draft,
@@ -297,5 +301,16 @@ def test_the_data_migration_fills_the_keys_as_the_workflow_does(clock):
     importlib.import_module("reviews.migrations.0012_film_review_keys").fill(apps, None)
 
     assert list(Film.objects.order_by("pk").values_list(*fields)) == kept
-    film_review_keys_refresh(film_ids=[film.pk for film in films])
-    assert list(Film.objects.order_by("pk").values_list(*fields)) == kept
+
+
+def test_refreshing_every_film_puts_right_keys_written_around_the_workflow(clock):
+    """As after a bulk load in SQL: missing keys are filled, and keys of no review cleared."""
+    reviewed, unreviewed = make_film("Vertigo"), make_film("Aardvark")
+    review = make_review(reviewed, rating="4.0")
+    Film.objects.filter(pk=reviewed.pk).update(latest_rating=None, last_reviewed_at=None)
+    Film.objects.filter(pk=unreviewed.pk).update(latest_rating="5.0", last_reviewed_at=START)
+
+    assert film_review_keys_refresh_all() == 2
+
+    assert keys(reviewed) == (Decimal("4.0"), review.published_at)
+    assert keys(unreviewed) == (None, None)
