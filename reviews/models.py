@@ -1,5 +1,5 @@
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from decimal import Decimal
 
@@ -65,6 +65,12 @@ def _refuse_state_write(how: str) -> None:
             "check who may, record the change, bump the version and keep the film list's "
             "cached counts right, which a direct write does not."
         )
+
+
+def _together(films: set[int], using: str | None):
+    """A transaction for a write and the refresh of these films' keys, when there are any (no
+    savepoint: the two fail together)."""
+    return transaction.atomic(using=using, savepoint=False) if films else nullcontext()
 
 
 def _key_fields_in(fields) -> bool:
@@ -361,8 +367,7 @@ class Review(WrittenFilesMixin, models.Model):
         if self._writes_new_state(update_fields):
             _refuse_state_write("Review.save()")
         films = self._films_with_new_keys(update_fields)
-        # No savepoint: nothing in between may fail alone.
-        with transaction.atomic(using=kwargs.get("using"), savepoint=False):
+        with _together(films, kwargs.get("using")):
             super().save(*args, **kwargs)
             film_review_keys_refresh(film_ids=films)
         self._remember_state(update_fields)
@@ -371,10 +376,10 @@ class Review(WrittenFilesMixin, models.Model):
         return reverse("reviews:review_detail", kwargs={"slug": self.slug})
 
     def delete(self, *args, **kwargs):
-        published = self.status == self.Status.PUBLISHED
-        with transaction.atomic(using=kwargs.get("using"), savepoint=False):
+        films = {self.film_id} if self.status == self.Status.PUBLISHED else set()
+        with _together(films, kwargs.get("using")):
             deleted = super().delete(*args, **kwargs)
-            film_review_keys_refresh(film_ids={self.film_id} if published else ())
+            film_review_keys_refresh(film_ids=films)
         return deleted
 
     @classmethod
