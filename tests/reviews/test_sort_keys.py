@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import reversion
 import time_machine
 from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone
+from reversion.models import Version
 
 import filmmag.cache
 from filmmag.settings import cache_settings
@@ -31,6 +33,7 @@ from reviews.workflow import (
 )
 from tests.admin_helpers import loaded_version
 from tests.factories import make_film, make_review
+from tests.films.picture_forms import form_values
 from tests.outages import closed_port
 
 pytestmark = pytest.mark.django_db
@@ -314,3 +317,19 @@ def test_refreshing_every_film_puts_right_keys_written_around_the_workflow(clock
 
     assert keys(reviewed) == (Decimal("4.0"), review.published_at)
     assert keys(unreviewed) == (None, None)
+
+
+def test_reverting_a_film_in_the_admin_keeps_its_review_keys(admin_client):
+    """Revisions leave the keys out: a revert would write them empty, so it keeps the row's."""
+    film = make_film("Vertigo", logline="Before.")
+    with reversion.create_revision():
+        film.save()
+    review = make_review(film, published=False, rating="4.0")
+    review_publish(review=review)
+    version = Version.objects.get_for_object(film).first()
+    url = reverse("admin:films_film_revision", args=[film.pk, version.pk])
+
+    response = admin_client.post(url, form_values(admin_client.get(url).text))
+
+    assert response.status_code == 302
+    assert keys(film) == (Decimal("4.0"), review.published_at)
