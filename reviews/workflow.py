@@ -565,7 +565,8 @@ def review_transition(
     for row in changed:
         for name in (*STATE_FIELDS, "version", "updated_at"):
             setattr(review, name, getattr(row, name))
-        review._remember_state()
+        # The state alone: the film and rating in hand may be a form's, not yet saved.
+        review._remember_state(STATE_FIELDS)
     return review
 
 

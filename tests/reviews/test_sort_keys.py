@@ -136,6 +136,31 @@ def test_a_new_rating_saved_in_the_admin_reorders_the_list(client, admin_client)
     assert titles(client, sort="rating") == ["Vertigo", "Aardvark"]
 
 
+def test_a_rating_changed_with_the_publish_button_reaches_the_keys(admin_client):
+    """The workflow publishes first, with the stored rating; the form's save then writes the
+    new one."""
+    film = make_film("Vertigo")
+    review = make_review(film, published=False, rating="2.0")
+    url = reverse("admin:reviews_review_change", args=[review.pk])
+    data = {
+        "film": film.pk,
+        "headline": review.headline,
+        "slug": review.slug,
+        "rating": "5.0",
+        "critique": review.critique,
+        "status": review.status,
+        "loaded_version": loaded_version(admin_client.get(url)),
+        "_workflow": "publish",
+    }
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302
+    review.refresh_from_db()
+    assert review.state == Review.State.PUBLISHED
+    assert keys(film) == (Decimal("5.0"), review.published_at)
+
+
 def test_a_published_review_moved_to_another_film_takes_its_keys_along():
     aardvark, vertigo = make_film("Aardvark"), make_film("Vertigo")
     review = make_review(aardvark, rating="4.0")
