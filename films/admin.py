@@ -24,6 +24,7 @@ from films.forms import KeywordsField, OptimisticLockingForm
 from films.images import PictureNotSaved, files_removed_on_failure
 from films.models import (
     POSTER_FIELDS,
+    REVIEW_KEY_FIELDS,
     Availability,
     Credit,
     Film,
@@ -292,10 +293,11 @@ class OptimisticVersionAdmin(VersionAdmin):
     poster: saving it writes the next version, so forms opened before it go stale (revisions
     leave the version out, and a revert would write the default); the page keeps its address
     (the slug history sees no raw write, so an old slug would strand the current URL); and the
-    poster stays, as revisions leave it out (its file is removed once replaced).
+    poster stays, as revisions leave it out (its file is removed once replaced). The review
+    keys stay too: they follow the film's reviews, which a revert does not touch.
     """
 
-    revert_keeps = ("version", "slug", *POSTER_FIELDS)
+    revert_keeps = ("version", "slug", *POSTER_FIELDS, *REVIEW_KEY_FIELDS)
 
     def revision_view(self, request, object_id, version_id, extra_context=None):
         rows = self.model._default_manager.filter(pk=unquote(object_id))

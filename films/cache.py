@@ -6,6 +6,11 @@ time, or its expiry. So the version also knows the next such time (``next_change
 the providers that apps register with ``register_next_change``); a reader at or past it takes a
 new version, and nothing is cached for longer than until then (``CatalogueVersion.timeout``).
 The next change time is computed once per change (one query), not per request.
+
+What an app stores from such rows (the film list's review sort keys) must follow them when
+their time comes: ``register_due_refresh`` runs its refresh before a new version is made
+whenever the previous one's next change has come, or no version is known (an emptied cache,
+or none at all: then on every request, so that the keys are right without a cache).
 """
 
 import secrets
@@ -25,8 +30,10 @@ from django.utils import timezone
 VERSION_KEY = "catalogue-version:2"
 
 type NextChangeProvider = Callable[[datetime], datetime | None]
+type DueRefresh = Callable[[datetime], None]
 
 _next_change_providers: list[NextChangeProvider] = []
+_due_refreshes: list[DueRefresh] = []
 _ignoring_changes: ContextVar[bool] = ContextVar("catalogue_changes_ignored", default=False)
 
 
@@ -54,6 +61,16 @@ def register_next_change(provider: NextChangeProvider) -> None:
         _next_change_providers.append(provider)
 
 
+def register_due_refresh(refresh: DueRefresh) -> None:
+    """Let an app bring what it stores up to date with the scheduled changes that have come:
+    ``refresh(now)`` runs when the version's next change time has come, before the new version
+    is made (so before the reader who makes it reads), and whenever no version is known. It
+    must be cheap when nothing is due, and harmless when two readers run it at once. Reviews
+    register the film list's sort keys (the catalogue cannot import them)."""
+    if refresh not in _due_refreshes:
+        _due_refreshes.append(refresh)
+
+
 def next_change_after(now: datetime) -> datetime | None:
     times = [t for provider in _next_change_providers if (t := provider(now)) is not None]
     return min(times, default=None)
@@ -65,6 +82,7 @@ def current_version(now: datetime | None = None) -> CatalogueVersion | None:
     version = _stored()
     if version is not None and version.is_current(now):
         return version
+    _refresh_due(now)
     fresh = _new_version(now)
     if version is not None:  # its next change has come: readers need new counts
         _store(fresh)
@@ -118,16 +136,26 @@ def _changed(*, reschedule: bool) -> None:
 def bump(*, reschedule: bool = True) -> None:
     """A new version. ``reschedule=False`` keeps the known next change time, and skips the
     query that finds it; with no version stored, there is nothing to keep: the next reader
-    makes one."""
+    makes one. A next change time that has come is kept either way."""
     now = timezone.now()
-    if reschedule:
+    stored = _stored()
+    if stored is not None and (not reschedule or not stored.is_current(now)):
+        # A change time that has come is kept as well: the next reader makes the version that
+        # follows it, with the due refreshes, outside this write's transaction (which might
+        # yet roll them back).
+        version = CatalogueVersion(_new_number(), stored.next_change_at)
+    elif reschedule:
+        if stored is None:  # whatever was due is not known to have been done
+            _refresh_due(now)
         version = _new_version(now)
     else:
-        stored = _stored()
-        if stored is None:
-            return
-        version = CatalogueVersion(_new_number(), stored.next_change_at)
+        return
     _store(version)
+
+
+def _refresh_due(now: datetime) -> None:
+    for refresh in _due_refreshes:
+        refresh(now)
 
 
 def _new_version(now: datetime) -> CatalogueVersion:

@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import reversion
@@ -9,7 +10,16 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, Window
+from django.db.models import (
+    Exists,
+    ExpressionWrapper,
+    F,
+    OrderBy,
+    OuterRef,
+    Prefetch,
+    Q,
+    Window,
+)
 from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
 from django.utils import timezone
@@ -46,6 +56,34 @@ def slug_field(*, max_length: int, source: str = "name") -> models.SlugField:
 
 def default_region() -> str:
     return settings.FILMMAG_DEFAULT_REGION
+
+
+class SortIndex(models.Index):
+    """An index for an order with NULLS LAST (``F(...).desc(nulls_last=True)``), which
+    PostgreSQL uses only when the index says so too. SQLite refuses the words in an index, and
+    puts NULLs last in a descending order anyway: there they are left out."""
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        index = self
+        if schema_editor.connection.vendor == "sqlite":
+            index = self.clone()
+            index.expressions = [
+                OrderBy(e.expression, descending=e.descending) if isinstance(e, OrderBy) else e
+                for e in self.expressions
+            ]
+        return models.Index.create_sql(index, model, schema_editor, using=using, **kwargs)
+
+
+# What the film page prefetches for the apps built on the catalogue, which it cannot import.
+_film_page_prefetches: list[Callable[[], Prefetch]] = []
+
+
+def register_film_page_prefetch(prefetch: Callable[[], Prefetch]) -> None:
+    """Let an app add to the film page's query (``Film.objects.for_detail()``): ``prefetch()``
+    returns a ``Prefetch``, made at each call, so that it may depend on the time. Reviews add
+    the film's published reviews, as ``film.published_reviews``."""
+    if prefetch not in _film_page_prefetches:
+        _film_page_prefetches.append(prefetch)
 
 
 class Genre(models.Model):
@@ -209,36 +247,20 @@ class FilmQuerySet(models.QuerySet):
         )
 
     def for_listing(self):
-        """Everything a film card shows: genres, directors and its latest published review."""
-        from reviews.models import Review
-
-        published = Review.objects.published()
-        latest = published.filter(film=models.OuterRef("pk")).order_by("-published_at")
-        return (
-            self.with_directors()
-            .prefetch_related("genres")
-            .annotate(
-                last_reviewed_at=models.Subquery(latest.values("published_at")[:1]),
-                latest_rating=models.Subquery(latest.values("rating")[:1]),
-            )
-        )
+        """Everything a film card shows: genres, directors, and its latest published review's
+        rating, which the film stores (``latest_rating``, see ``REVIEW_KEY_FIELDS``)."""
+        return self.with_directors().prefetch_related("genres")
 
     def for_detail(self):
-        from reviews.models import Review
-
+        """The film page: its genres, keywords, stills, credits, offers, and what the apps
+        built on the catalogue add (the published reviews: ``register_film_page_prefetch``)."""
         return self.prefetch_related(
             "genres",
             "tags",
             "stills",
             Prefetch("credits", queryset=Credit.objects.select_related("person")),
             Prefetch("availabilities", queryset=Availability.objects.for_film_page()),
-            Prefetch(
-                "reviews",
-                queryset=Review.objects.published()
-                .select_related("author")
-                .order_by("-published_at"),
-                to_attr="published_reviews",
-            ),
+            *(prefetch() for prefetch in _film_page_prefetches),
         )
 
     def search(self, query: str, *, ranked: bool = True):
@@ -294,6 +316,19 @@ class Film(WrittenFilesMixin, models.Model):
     # Titles, director and cast names: written by PostgreSQL triggers on films, credits and
     # people (migration 0009), so every write counts, bulk ones too. Empty on SQLite.
     search_vector = SearchVectorField(null=True, editable=False)
+    # The film list's sort keys from its latest published review, stored so that sorting by
+    # them is an index scan: written by the reviews app alone (REVIEW_KEY_FIELDS).
+    latest_rating = models.DecimalField(
+        max_digits=2, decimal_places=1, null=True, blank=True, editable=False
+    )
+    last_reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    review_keys_stale_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When one of the film's reviews is next published or expires by itself, "
+        "and its review keys are computed again.",
+    )
 
     objects = FilmQuerySet.as_manager()
 
@@ -303,6 +338,21 @@ class Film(WrittenFilesMixin, models.Model):
             models.Index(fields=["year"], name="film_year_idx"),
             models.Index(fields=["title"], name="film_title_idx"),
             GinIndex(fields=["search_vector"], name="film_search_idx"),
+            # The film list's "Highest rated" and "Recently reviewed" orders (films.filters).
+            SortIndex(
+                F("latest_rating").desc(nulls_last=True), "title", "id", name="film_rating_sort_idx"
+            ),
+            SortIndex(
+                F("last_reviewed_at").desc(nulls_last=True),
+                "title",
+                "id",
+                name="film_reviewed_sort_idx",
+            ),
+            models.Index(
+                fields=["review_keys_stale_at"],
+                condition=Q(review_keys_stale_at__isnull=False),
+                name="film_review_keys_stale_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -324,6 +374,17 @@ class Film(WrittenFilesMixin, models.Model):
     def save(self, *args, **kwargs):
         if self.release_date:
             self.year = self.release_date.year
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            # Not the review keys: a review published meanwhile must not be written over with
+            # the values this film was loaded with (nor deferred fields, as Django does).
+            deferred = self.get_deferred_fields()
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key
+                and field.name not in REVIEW_KEY_FIELDS
+                and field.attname not in deferred
+            ]
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -661,6 +722,11 @@ class Availability(models.Model):
         return self.ended is None
 
 
+# A film's sort keys from its reviews: the reviews app keeps them current (in the same
+# transaction as each change to a published review, and when a scheduled publication or expiry
+# comes, see films.cache.register_due_refresh); nothing else writes them.
+REVIEW_KEY_FIELDS = ("latest_rating", "last_reviewed_at", "review_keys_stale_at")
+
 # What site search looks at (films.search): a film's names are those of its director and cast.
 SEARCHED_ROLES = [Credit.Role.DIRECTOR, Credit.Role.ACTOR]
 FILM_SEARCH = SearchFields(
@@ -736,6 +802,6 @@ POSTER_FIELDS = [
 ]
 reversion.register(
     Film,
-    exclude=["version", "search_vector", *POSTER_FIELDS],
+    exclude=["version", "search_vector", *REVIEW_KEY_FIELDS, *POSTER_FIELDS],
     follow=["credits", "availabilities", "revision_tagged_items"],
 )

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models import Prefetch
 from django.db.models.signals import post_delete, post_save
 
 
@@ -10,9 +11,15 @@ class ReviewsConfig(AppConfig):
         from taggit.models import Tag
 
         from films import slugs
-        from films.cache import catalogue_changed, register_next_change, schedule_changed
+        from films.cache import (
+            catalogue_changed,
+            register_due_refresh,
+            register_next_change,
+            schedule_changed,
+        )
+        from films.models import register_film_page_prefetch
         from films.sitemaps import register_activity
-        from reviews.models import Review
+        from reviews.models import Review, film_review_keys_refresh_due
         from reviews.sitemaps import latest_review_change
 
         slugs.register(
@@ -26,10 +33,20 @@ class ReviewsConfig(AppConfig):
         # The film list counts reviewed films and sorts by rating, and a scheduled publication
         # or an expiry changes both when its time comes, with no write.
         register_next_change(Review.objects.next_visibility_change)
-        # A film's page lists its published reviews, and genre and service pages rate films.
+        # The films' stored sort keys follow when that time comes, before anyone reads them.
+        register_due_refresh(film_review_keys_refresh_due)
+        # A film's page lists its published reviews (as film.published_reviews), and genre and
+        # service pages rate films.
+        register_film_page_prefetch(_film_page_reviews)
         register_activity(latest_review_change)
         post_save.connect(schedule_changed, sender=Review, dispatch_uid="catalogue-review")
         post_delete.connect(schedule_changed, sender=Review, dispatch_uid="catalogue-review")
         # A renamed or deleted tag changes tag pages and the pages that link to them.
         post_save.connect(catalogue_changed, sender=Tag, dispatch_uid="catalogue-tag")
         post_delete.connect(catalogue_changed, sender=Tag, dispatch_uid="catalogue-tag")
+
+
+def _film_page_reviews() -> Prefetch:
+    from reviews.models import Review
+
+    return Prefetch("reviews", queryset=Review.objects.for_film_page(), to_attr="published_reviews")

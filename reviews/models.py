@@ -1,5 +1,5 @@
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from decimal import Decimal
 
@@ -8,8 +8,8 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
-from django.db import models
-from django.db.models import F, Min, Q
+from django.db import models, transaction
+from django.db.models import Case, F, Min, OuterRef, Q, Subquery, When
 from django.urls import reverse
 from django.utils import timezone
 from taggit.managers import TaggableManager
@@ -36,6 +36,8 @@ RATING_CHOICES = [(Decimal(f"{n / 2:.1f}"), f"{n / 2:g} / 5") for n in range(1, 
 
 # A review's state: what decides whether readers see it. Only reviews.workflow writes these.
 STATE_FIELDS = ("status", "published_at", "expires_at")
+# What else of a published review its film's sort keys read (film_review_keys_refresh).
+KEY_FIELDS = ("film", "rating")
 
 _state_writes_allowed: ContextVar[bool] = ContextVar("review_state_writes", default=False)
 
@@ -65,17 +67,45 @@ def _refuse_state_write(how: str) -> None:
         )
 
 
+def _together(films: set[int], using: str | None):
+    """A transaction for a write and the refresh of these films' keys, when there are any (no
+    savepoint: the two fail together)."""
+    return transaction.atomic(using=using, savepoint=False) if films else nullcontext()
+
+
+def _key_fields_in(fields) -> bool:
+    return bool({name.removesuffix("_id") for name in fields} & set(KEY_FIELDS))
+
+
 class ReviewQuerySet(models.QuerySet):
-    # The three writes that bypass Review.save() refuse state fields outside the workflow.
+    # The three writes that bypass Review.save() refuse state fields outside the workflow; they
+    # and delete() keep the films' review keys, as Review.save() and delete() do.
     def update(self, **kwargs):
         if kwargs.keys() & set(STATE_FIELDS):
             _refuse_state_write("QuerySet.update()")
-        return super().update(**kwargs)
+        if not _key_fields_in(kwargs):
+            return super().update(**kwargs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            films = self._published_films()
+            count = super().update(**kwargs)
+            film = kwargs.get("film", kwargs.get("film_id"))
+            if films and film is not None:
+                films.add(getattr(film, "pk", film))
+            film_review_keys_refresh(film_ids=films)
+        return count
 
     def bulk_update(self, objs, fields, *args, **kwargs):
         if set(fields) & set(STATE_FIELDS):
             _refuse_state_write("QuerySet.bulk_update()")
-        return super().bulk_update(objs, fields, *args, **kwargs)
+        if not _key_fields_in(fields):
+            return super().bulk_update(objs, fields, *args, **kwargs)
+        objs = list(objs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            films = self.filter(pk__in=[obj.pk for obj in objs])._published_films()
+            count = super().bulk_update(objs, fields, *args, **kwargs)
+            films |= {obj.film_id for obj in objs if obj.status == Review.Status.PUBLISHED}
+            film_review_keys_refresh(film_ids=films)
+        return count
 
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
@@ -83,10 +113,23 @@ class ReviewQuerySet(models.QuerySet):
             _refuse_state_write("QuerySet.bulk_create()")
         return super().bulk_create(objs, *args, **kwargs)
 
-    def published(self):
+    def delete(self):
+        with transaction.atomic(using=self.db, savepoint=False):
+            films = self._published_films()
+            deleted = super().delete()
+            film_review_keys_refresh(film_ids=films)
+        return deleted
+
+    def _published_films(self) -> set[int]:
+        """The films of these reviews that have a published one (live or not: its keys may
+        count it, or will)."""
+        published = self.filter(status=Review.Status.PUBLISHED).order_by()
+        return set(published.values_list("film_id", flat=True).distinct())
+
+    def published(self, *, now=None):
         """The one rule for what readers may see: published, the publication time has come and
-        the expiry time, if any, has not."""
-        now = timezone.now()
+        the expiry time, if any, has not (as of ``now``, by default the present)."""
+        now = now or timezone.now()
         return self.filter(
             Q(expires_at__isnull=True) | Q(expires_at__gt=now),
             status=Review.Status.PUBLISHED,
@@ -109,6 +152,10 @@ class ReviewQuerySet(models.QuerySet):
         """Reviews in this editorial state (``Review.State``), as of ``now``. A state, not
         visibility: what readers see is ``published()``."""
         return self.filter(Review.state_condition(state, now or timezone.now()))
+
+    def for_film_page(self):
+        """A film page's reviews, newest first (films.models.register_film_page_prefetch)."""
+        return self.published().select_related("author").order_by("-published_at")
 
     def for_listing(self):
         """Review cards: with the film's stills, for each card's lead picture."""
@@ -316,13 +363,24 @@ class Review(WrittenFilesMixin, models.Model):
         return self.headline
 
     def save(self, *args, **kwargs):
-        if self._writes_new_state(kwargs.get("update_fields")):
+        update_fields = kwargs.get("update_fields")
+        if self._writes_new_state(update_fields):
             _refuse_state_write("Review.save()")
-        super().save(*args, **kwargs)
-        self._remember_state(kwargs.get("update_fields"))
+        films = self._films_with_new_keys(update_fields)
+        with _together(films, kwargs.get("using")):
+            super().save(*args, **kwargs)
+            film_review_keys_refresh(film_ids=films)
+        self._remember_state(update_fields)
 
     def get_absolute_url(self):
         return reverse("reviews:review_detail", kwargs={"slug": self.slug})
+
+    def delete(self, *args, **kwargs):
+        films = {self.film_id} if self.status == self.Status.PUBLISHED else set()
+        with _together(films, kwargs.get("using")):
+            deleted = super().delete(*args, **kwargs)
+            film_review_keys_refresh(film_ids=films)
+        return deleted
 
     @classmethod
     def from_db(cls, db, field_names, values, **kwargs):
@@ -410,11 +468,13 @@ class Review(WrittenFilesMixin, models.Model):
         )
 
     def _remember_state(self, fields=None) -> None:
-        """Note the state fields as stored (of ``fields`` if given)."""
+        """Note the state fields as stored, and the film and rating (of ``fields`` if given)."""
+        attnames = {"film": "film_id"}
         stored = {
-            name: self.__dict__[name]
-            for name in STATE_FIELDS
-            if name in self.__dict__ and (fields is None or name in fields)
+            attnames.get(name, name): self.__dict__[attnames.get(name, name)]
+            for name in (*STATE_FIELDS, *KEY_FIELDS)
+            if attnames.get(name, name) in self.__dict__
+            and (fields is None or name in fields or attnames.get(name) in fields)
         }
         # A new dict, not an update: a copy of this review must not share it.
         self.__dict__["_stored_state"] = {**self.__dict__.get("_stored_state", {}), **stored}
@@ -429,6 +489,20 @@ class Review(WrittenFilesMixin, models.Model):
             for name in STATE_FIELDS
             if name in stored and (update_fields is None or name in update_fields)
         )
+
+    def _films_with_new_keys(self, update_fields) -> set[int]:
+        """The films whose review keys this save changes: a published review's film or rating
+        (its state changes in reviews.workflow, which refreshes them itself)."""
+        if self._state.adding or self.status != self.Status.PUBLISHED:
+            return set()
+        if update_fields is not None and not _key_fields_in(update_fields):
+            return set()
+        stored = self.__dict__.get("_stored_state", {})
+        changed = any(
+            name in stored and self.__dict__.get(name, stored[name]) != stored[name]
+            for name in ("film_id", "rating")
+        )
+        return {stored.get("film_id", self.film_id), self.film_id} if changed else set()
 
     @property
     def revision_tagged_items(self):
@@ -450,6 +524,69 @@ class Review(WrittenFilesMixin, models.Model):
         if self.author_id:
             return self.author.get_full_name() or self.author.get_username()
         return "filmmag"
+
+
+def film_review_keys(now) -> dict[str, Subquery]:
+    """A film's review keys as of ``now`` (films.models.REVIEW_KEY_FIELDS), as expressions
+    over its reviews, for ``Film.objects.update()``: the rating and publication time of its
+    latest published review, and when one of its reviews is next published or expires."""
+    latest = (
+        Review.objects.published(now=now)
+        .filter(film=OuterRef("pk"))
+        .order_by("-published_at", "-pk")
+    )
+    # A scheduled review's next change is its publication (its expiry comes after), a live
+    # one's its expiry.
+    upcoming = (
+        Review.objects.filter(
+            Q(published_at__gt=now) | Q(expires_at__gt=now),
+            film=OuterRef("pk"),
+            status=Review.Status.PUBLISHED,
+        )
+        .order_by()
+        .values("film")
+        .annotate(
+            at=Min(
+                Case(When(published_at__gt=now, then=F("published_at")), default=F("expires_at"))
+            )
+        )
+        .values("at")
+    )
+    return {
+        "latest_rating": Subquery(latest.values("rating")[:1]),
+        "last_reviewed_at": Subquery(latest.values("published_at")[:1]),
+        "review_keys_stale_at": Subquery(upcoming),
+    }
+
+
+def film_review_keys_refresh(*, film_ids: Iterable[int], now=None) -> None:
+    """Compute the review keys of these films again, in one UPDATE. Called in the same
+    transaction as each change to a published review's state (reviews.workflow), film or rating
+    (``Review.save()``, the queryset's writes) and its deletion."""
+    film_ids = set(film_ids) - {None}
+    if film_ids:
+        now = now or timezone.now()
+        Film.objects.filter(pk__in=film_ids).update(**film_review_keys(now))
+
+
+def film_review_keys_refresh_all(*, now=None) -> int:
+    """Every film's review keys computed again, for reviews written around the workflow (bulk
+    SQL, as ``make bench`` builds its catalogue): the films with a review in the published
+    status, and those whose keys say they had one. Returns how many films it wrote."""
+    now = now or timezone.now()
+    published = Review.objects.filter(status=Review.Status.PUBLISHED).values("film")
+    films = Film.objects.filter(
+        Q(pk__in=published) | Q(last_reviewed_at__isnull=False) | Q(review_keys_stale_at__lte=now)
+    )
+    return films.update(**film_review_keys(now))
+
+
+def film_review_keys_refresh_due(now) -> None:
+    """The keys of the films whose reviews were published or expired by themselves since they
+    were computed: one UPDATE on an index, which finds no row when nothing is due. Run by the
+    catalogue version before the reader who comes at or after such a time reads the film list
+    (films.cache.register_due_refresh); two readers doing it at once do the same work twice."""
+    Film.objects.filter(review_keys_stale_at__lte=now).update(**film_review_keys(now))
 
 
 class ReviewAction(models.TextChoices):

@@ -19,9 +19,11 @@ system (the demo loader, scripts): the table applies, the roles do not.
 
 Every change locks the rows it changes, checks the move against the table, bumps their
 ``version`` (so a change form opened before it goes stale, see films.forms), stamps
-``updated_at``, records a ``ReviewTransition`` (who, when, the note), and tells the catalogue
-cache once when what readers see may have changed, and when it next changes by itself: the
-writes are UPDATEs, which send no signals. ``Review.save()`` and the review QuerySet's bulk
+``updated_at``, records a ``ReviewTransition`` (who, when, the note), computes the review keys
+of the films concerned again (their latest published rating and review time, which the film
+list sorts by: ``film_review_keys_refresh``), and tells the catalogue cache once when what
+readers see may have changed, and when it next changes by itself: the writes are UPDATEs,
+which send no signals. ``Review.save()`` and the review QuerySet's bulk
 writes refuse the state fields outside this module, so a new caller cannot forget.
 
 A refused move raises ``TransitionRefused`` (a ``ValidationError``: a message for the user, and
@@ -50,6 +52,7 @@ from reviews.models import (
     Review,
     ReviewTransition,
     allow_state_writes,
+    film_review_keys_refresh,
     review_state,
 )
 
@@ -423,7 +426,7 @@ def review_create(*, review: Review, by: User = None, note: str = "") -> Review:
             level=logging.DEBUG if draft else logging.INFO,
         )
         if review.status == Status.PUBLISHED:
-            _visibility_changed()
+            _visibility_changed([review.film_id])
     return review
 
 
@@ -443,7 +446,7 @@ def reviews_create(*, reviews: Iterable[Review], by: User = None) -> list[Review
         created = Review.objects.bulk_create(reviews)
         _keep_revisions(created, by, "Created.")
         _log("created", created, by)
-        _visibility_changed()
+        _visibility_changed(r.film_id for r in created if r.status == Status.PUBLISHED)
     return created
 
 
@@ -562,7 +565,8 @@ def review_transition(
     for row in changed:
         for name in (*STATE_FIELDS, "version", "updated_at"):
             setattr(review, name, getattr(row, name))
-        review._remember_state()
+        # The state alone: the film and rating in hand may be a form's, not yet saved.
+        review._remember_state(STATE_FIELDS)
     return review
 
 
@@ -610,7 +614,7 @@ def _transition(
             .only("pk", "film", "author", "headline", *STATE_FIELDS, "version", "updated_at")
         )
         changed, records, descriptions = [], [], []
-        visible_change = False
+        films_changed = set()  # those with a review published before or after
         for review in rows:
             try:
                 change = review_plan(
@@ -629,7 +633,8 @@ def _transition(
                 continue
             if change is None:
                 continue
-            visible_change |= Status.PUBLISHED in (review.status, change.status)
+            if Status.PUBLISHED in (review.status, change.status):
+                films_changed.add(review.film_id)
             descriptions.append(_describe(review, change, status_given=status is not None))
             review.status, review.published_at = change.status, change.published_at
             review.expires_at = change.expires_at
@@ -661,8 +666,8 @@ def _transition(
             for description in dict.fromkeys(descriptions):
                 same = [r for r, d in zip(changed, descriptions, strict=True) if d == description]
                 _log(description, same, by)
-            if visible_change:
-                _visibility_changed()
+            if films_changed:
+                _visibility_changed(films_changed)
     return changed
 
 
@@ -696,10 +701,11 @@ def _keep_revisions(reviews: Iterable[Review], by: User, comment: str) -> None:
             reversion.add_to_revision(review)
 
 
-def _visibility_changed() -> None:
-    """What readers see may have changed, and when it next changes by itself: the film list's
-    cached counts must go (now, and again on commit; not at all in an import's dry run, see
-    films.cache)."""
+def _visibility_changed(film_ids: Iterable[int]) -> None:
+    """What readers see of these films' reviews may have changed, and when it next changes by
+    itself: their sort keys are computed again, and the film list's cached counts must go (now,
+    and again on commit; not at all in an import's dry run, see films.cache)."""
+    film_review_keys_refresh(film_ids=film_ids)
     schedule_changed()
 
 
