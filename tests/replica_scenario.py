@@ -64,6 +64,7 @@ def main() -> None:
     )
 
     reader = Client(raise_request_exception=False)
+    seen["readyz"] = readiness(reader)
     seen["reader"] = visit(reader, "/films/")
     seen["reader_film_page"] = visit(reader, "/films/vertigo/", title="Vertigo")
 
@@ -101,6 +102,7 @@ def main() -> None:
     seen["reader_with_replica_stopped"] = visit(reader, "/films/")
     seen["reader_with_replica_stopped"]["seconds"] = round(time.monotonic() - started, 2)
     seen["reader_with_replica_still_stopped"] = visit(reader, "/films/vertigo/", title="Vertigo")
+    seen["readyz_with_replica_stopped"] = readiness(reader)
     seen["warnings"] = warnings.messages
 
     json.dump(seen, sys.stdout)
@@ -134,6 +136,11 @@ def visit(client, url, *, data=None, title="The Hidden Fortress") -> dict:
         },
         "queries": queries,
     }
+
+
+def readiness(client) -> dict:
+    response = client.get("/readyz")
+    return {"http_status": response.status_code, **response.json()}
 
 
 def on_replica(sql: str, *, fetch: bool = False):

@@ -138,3 +138,15 @@ def test_a_stopped_replica_falls_back_to_the_primary(seen):
         assert reads_from(visit) == {"default"}
     assert seen["reader_with_replica_stopped"]["seconds"] < 3
     assert any("replica_1 down" in message for message in seen["warnings"])
+
+
+def test_readiness_reports_the_replica_and_stays_200_while_it_is_down(seen):
+    assert seen["readyz"]["http_status"] == 200
+    assert seen["readyz"]["status"] == "ok"
+    assert seen["readyz"]["checks"]["replica_1"]["status"] == "ok"
+
+    down = seen["readyz_with_replica_stopped"]
+    assert down["http_status"] == 200
+    assert down["status"] == "degraded"
+    assert down["checks"]["replica_1"]["status"] == "down"
+    assert down["checks"]["database"]["status"] == "ok"
