@@ -13,7 +13,17 @@ Settings adds a connection ``replica_<n>`` for each URL in DATABASE_REPLICA_URLS
 - a replica is usable: it answered this request's health check, and its replay lag was at most
   DJANGO_REPLICA_MAX_LAG_SECONDS when last measured (every DJANGO_REPLICA_CHECK_SECONDS).
   Otherwise the next replica is tried, then the primary: a replica that is down or behind
-  costs readers nothing but the primary's load.
+  costs readers nothing but the primary's load;
+- the replica has replayed the last change to a public model (below).
+
+The last change: once a transaction that wrote a public model commits, the primary's WAL
+position is kept in the cache for DJANGO_REPLICA_STICKY_SECONDS, and a replica serves readers
+only once it has replayed that far. Without this, the first reader after an edit could take
+the new catalogue version (films/cache.py), read the old rows from a replica a moment behind,
+and cache counts or a page that stay wrong until the next change. Saves and deletes count, in a
+transaction or not, and so do QuerySet.update() and bulk writes in a transaction (the admin,
+the review workflow and the importer use one); raw SQL is not seen. With the cache down
+nothing is cached, and replicas are used within their lag limit.
 
 Management commands, the shell and anything outside a request read the primary.
 
@@ -31,7 +41,9 @@ from dataclasses import dataclass, field
 from time import monotonic
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 logger = logging.getLogger("filmmag.replicas")
 
@@ -39,6 +51,7 @@ PUBLIC_APPS = frozenset({"films", "reviews", "taggit"})
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 STICKY_COOKIE = "filmmag_primary"
 STICKY_SALT = "filmmag.db_router.sticky"
+LAST_CHANGE_KEY = "replicas:last-change-lsn"
 
 # Seconds of replay lag: none while the replica has replayed all it has received (an idle
 # primary sends nothing, and an old last-replay time then means nothing); otherwise the age of
@@ -50,6 +63,7 @@ LAG_SQL = """
         ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)
     END
 """
+REPLAYED_SQL = "SELECT COALESCE(pg_last_wal_replay_lsn() >= %s::pg_lsn, true)"
 
 
 def replica_aliases() -> list[str]:
@@ -66,9 +80,10 @@ class ReplicaState:
     problem: str = ""  # why it is not used ("down", "lagging"), for logging its recovery
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def usable(self) -> bool:
-        """Is the replica up and close enough behind? Costs a round trip (the health check
-        Django would make before the request's first query anyway), and the lag query every
+    def usable(self, last_change: str | None = None) -> bool:
+        """Is the replica up, close enough behind, and past ``last_change`` (a WAL position)?
+        Costs a round trip (the health check Django would make before the request's first
+        query anyway), one more for ``last_change``, and the lag query every
         DJANGO_REPLICA_CHECK_SECONDS."""
         now = monotonic()
         with self.lock:
@@ -80,12 +95,13 @@ class ReplicaState:
         connection = connections[self.alias]
         try:
             connection.close_if_health_check_failed()
-            if check_lag:
-                with connection.cursor() as cursor:
+            with connection.cursor() as cursor:
+                if check_lag:
                     cursor.execute(LAG_SQL)
                     lag = float(cursor.fetchone()[0])
-            else:
-                connection.ensure_connection()
+                if last_change:
+                    cursor.execute(REPLAYED_SQL, [last_change])
+                    replayed = cursor.fetchone()[0]
         except DatabaseError as error:
             connection.close()
             self._set_aside("down", f"{type(error).__name__}: {error}".strip())
@@ -94,7 +110,8 @@ class ReplicaState:
             self._set_aside("lagging", f"{lag:.1f} s behind the primary")
             return False
         self._back()
-        return True
+        # Not there yet is no fault: the primary serves this request, the replica the next.
+        return not last_change or replayed
 
     def _set_aside(self, problem: str, detail: str) -> None:
         retry = settings.FILMMAG_REPLICA_CHECK_SECONDS
@@ -156,10 +173,56 @@ def choose_replica() -> str:
     """A usable replica, in random order to spread the readers; the primary if none is."""
     aliases = replica_aliases()
     random.shuffle(aliases)
+    last_change = cache.get(LAST_CHANGE_KEY)
     for alias in aliases:
-        if replica_state(alias).usable():
+        if replica_state(alias).usable(last_change):
             return alias
     return DEFAULT_DB_ALIAS
+
+
+def public_change_coming() -> None:
+    """From db_for_write, before a public row is written in a transaction: its position is
+    recorded when it commits, before the callbacks registered after this one (the catalogue
+    version's), so that no reader takes the new version and then reads a replica that lacks
+    the change."""
+    if connections[DEFAULT_DB_ALIAS].in_atomic_block and not _recording():
+        transaction.on_commit(record_last_change, using=DEFAULT_DB_ALIAS, robust=True)
+
+
+def public_change_made(sender, action=None, **kwargs) -> None:
+    """Signal receiver, after a public row is saved or deleted, or links added or removed:
+    outside a transaction the change is committed, and its position is recorded now."""
+    if (
+        sender._meta.app_label not in PUBLIC_APPS
+        or action in {"pre_add", "pre_remove", "pre_clear"}
+        or not replica_aliases()
+    ):
+        return
+    if not connections[DEFAULT_DB_ALIAS].in_atomic_block:
+        record_last_change()
+    elif not _recording():
+        transaction.on_commit(record_last_change, using=DEFAULT_DB_ALIAS, robust=True)
+
+
+def _recording() -> bool:
+    """Will the current transaction record its position when it commits?"""
+    pending = connections[DEFAULT_DB_ALIAS].run_on_commit
+    return any(callback is record_last_change for _, callback, _ in pending)
+
+
+def record_last_change() -> None:
+    """The insert position covers the commit just made, written to disk or not yet."""
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_insert_lsn()")
+        (position,) = cursor.fetchone()
+    kept = cache.get(LAST_CHANGE_KEY)
+    if kept is None or wal_position(position) > wal_position(kept):
+        cache.set(LAST_CHANGE_KEY, position, timeout=settings.FILMMAG_REPLICA_STICKY_SECONDS)
+
+
+def wal_position(lsn: str) -> int:
+    high, _, low = lsn.partition("/")
+    return (int(high, 16) << 32) + int(low, 16)
 
 
 _current: contextvars.ContextVar[RequestReads | None] = contextvars.ContextVar(
@@ -178,10 +241,17 @@ class ReplicaRouter:
             return DEFAULT_DB_ALIAS
         return reads.read_alias()
 
+    def __init__(self):
+        # After the row is written (db_for_write comes before it).
+        for signal in (post_save, post_delete, m2m_changed):
+            signal.connect(public_change_made, dispatch_uid=f"filmmag.replicas.{signal!r}")
+
     def db_for_write(self, model, **hints):
         reads = _current.get()
         if reads is not None:
             reads.wrote = True
+        if model._meta.app_label in PUBLIC_APPS:
+            public_change_coming()
         return DEFAULT_DB_ALIAS
 
     def allow_relation(self, obj1, obj2, **hints):

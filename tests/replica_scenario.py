@@ -69,12 +69,13 @@ def main() -> None:
     seen["reader_film_page"] = visit(reader, "/films/vertigo/", title="Vertigo")
 
     # Replay paused: what the primary has now, the replica has not. A heartbeat first, so the
-    # replica's measured lag starts from zero here.
+    # replica's measured lag starts from zero here. The router is told nothing of this change
+    # (as with raw SQL), so readers stay on the replica.
     make_film("Heartbeat", year=2000)
     wait_on_replica("Heartbeat")
     on_replica("SELECT pg_wal_replay_pause()")
     paused_at = time.monotonic()
-    make_film("The Hidden Fortress", year=1958)
+    unseen_by_the_router(lambda: make_film("The Hidden Fortress", year=1958))
     seen["reader_while_replica_behind"] = visit(reader, "/films/")
 
     editor = Client(raise_request_exception=False)
@@ -89,11 +90,24 @@ def main() -> None:
     # Still paused: once the replica is further behind than the largest lag allowed, readers
     # read from the primary.
     sleep_until(paused_at + settings.FILMMAG_REPLICA_MAX_LAG_SECONDS + 0.5)
-    seen["reader_while_replica_lags"] = visit(reader, "/films/")
+    unseen_by_the_router(lambda: make_film("Ran", year=1985))
+    seen["reader_while_replica_lags"] = visit(reader, "/films/", title="Ran")
 
     on_replica("SELECT pg_wal_replay_resume()")
-    seen["hidden_fortress_streamed_within_s"] = wait_on_replica("The Hidden Fortress")
-    seen["reader_after_catching_up"] = visit(reader, "/films/")
+    seen["ran_streamed_within_s"] = wait_on_replica("Ran")
+    seen["reader_after_catching_up"] = visit(reader, "/films/", title="Ran")
+
+    # A change the router sees: readers use the primary until the replica has replayed it.
+    make_film("Heartbeat 2", year=2000)
+    wait_on_replica("Heartbeat 2")
+    on_replica("SELECT pg_wal_replay_pause()")
+    seen["warnings_before_the_change"] = len(warnings.messages)
+    make_film("Kagemusha", year=1980)
+    seen["reader_right_after_a_change"] = visit(reader, "/films/", title="Kagemusha")
+    on_replica("SELECT pg_wal_replay_resume()")
+    wait_on_replica("Kagemusha")
+    seen["reader_once_the_replica_has_the_change"] = visit(reader, "/films/", title="Kagemusha")
+
     sleep_until(left_at + settings.FILMMAG_REPLICA_STICKY_SECONDS + 0.5)
     seen["editor_once_sticky_time_is_over"] = visit(editor, "/films/")
 
@@ -161,6 +175,17 @@ def wait_on_replica(title: str, timeout: float = 10) -> float:
             raise RuntimeError(f"{title!r} never reached the replica")
         time.sleep(0.02)
     return round(time.monotonic() - started, 3)
+
+
+def unseen_by_the_router(write) -> None:
+    """Make a change, then forget the router's note of it: a change made where the site cannot
+    see it (raw SQL, another application)."""
+    from django.core.cache import cache
+
+    from filmmag.db_router import LAST_CHANGE_KEY
+
+    write()
+    cache.delete(LAST_CHANGE_KEY)
 
 
 def sleep_until(moment: float) -> None:
