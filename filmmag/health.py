@@ -2,10 +2,11 @@
 
 /healthz: the process answers (no database, no cache).
 /readyz: the database, the cache and each read replica answer; JSON with each check's status
-and latency. The site serves readers without the cache (a cache error is a miss) and without
-its replicas (reads go to the primary), so an outage of either makes /readyz "degraded" but
-still 200: a load balancer that takes instances out on a 503 must not take every instance out
-because Redis or a replica is down. The database (the primary) being down is a 503.
+and latency. The site serves readers without the cache (a cache error is a miss), without its
+replicas (reads go to the primary), and, when it has replicas, without the primary (public
+pages read from a replica), so an outage of any one makes /readyz "degraded" but still 200: a
+load balancer that takes instances out on a 503 must not take every instance out because one
+of them is down. The database down with no replica to read from is a 503.
 """
 
 import logging
@@ -36,7 +37,8 @@ def readyz(request):
     checks = {"database": run_check(check_database), "cache": run_check(check_cache)}
     for alias in replica_aliases():
         checks[alias] = check_replica(alias)
-    if checks["database"]["status"] != "ok":
+    replicas_up = any(checks[alias]["status"] == "ok" for alias in replica_aliases())
+    if checks["database"]["status"] != "ok" and not replicas_up:
         status, code = "unavailable", 503
     elif any(check["status"] != "ok" for check in checks.values()):
         status, code = "degraded", 200

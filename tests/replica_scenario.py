@@ -117,6 +117,15 @@ def main() -> None:
     seen["reader_with_replica_stopped"]["seconds"] = round(time.monotonic() - started, 2)
     seen["reader_with_replica_still_stopped"] = visit(reader, "/films/vertigo/", title="Vertigo")
     seen["readyz_with_replica_stopped"] = readiness(reader)
+
+    # The other way round: the replica back, the primary gone.
+    pair.start(pair.replica)
+    pair.stop(pair.primary)
+    seen["reader_with_primary_stopped"] = visit(reader, "/films/")
+    seen["reader_film_page_with_primary_stopped"] = visit(
+        reader, "/films/vertigo/", title="Vertigo"
+    )
+    seen["readyz_with_primary_stopped"] = readiness(reader)
     seen["warnings"] = warnings.messages
 
     json.dump(seen, sys.stdout)

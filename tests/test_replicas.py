@@ -1,10 +1,11 @@
 """Read replicas against a real streaming replica (filmmag/db_router.py).
 
 The module starts a PostgreSQL primary and a replica cloned from it with pg_basebackup -R
-(tests/pg_cluster.py), plays readers, an editor and a failing replica through the site in a
-process of its own (tests/replica_scenario.py, pointed at those two servers whatever database
-this suite runs on), and stops and removes both servers afterwards. Where PostgreSQL's server
-binaries are missing the tests are skipped, except on CI, where they must run.
+(tests/pg_cluster.py); plays readers, an editor, a replica that falls behind or stops, and a
+primary that stops, through the site, in a process of its own (tests/replica_scenario.py,
+pointed at those two servers whatever database this suite runs on); and stops and removes both
+servers afterwards. Where PostgreSQL's server binaries are missing the tests are skipped,
+except on CI, where they must run.
 """
 
 import json
@@ -169,3 +170,20 @@ def test_readiness_reports_the_replica_and_stays_200_while_it_is_down(seen):
     assert down["status"] == "degraded"
     assert down["checks"]["replica_1"]["status"] == "down"
     assert down["checks"]["database"]["status"] == "ok"
+
+
+def test_while_the_primary_is_down_readers_still_get_public_pages_from_the_replica(seen):
+    for visit in (
+        seen["reader_with_primary_stopped"],
+        seen["reader_film_page_with_primary_stopped"],
+    ):
+        assert visit["status"] == 200
+        assert visit["shows_title"]
+        assert reads_from(visit) == {"replica_1"}
+        assert not visit["queries"]["default"]
+
+    ready = seen["readyz_with_primary_stopped"]
+    assert ready["http_status"] == 200
+    assert ready["status"] == "degraded"
+    assert ready["checks"]["database"]["status"] == "down"
+    assert ready["checks"]["replica_1"]["status"] == "ok"
