@@ -49,6 +49,7 @@ logger = logging.getLogger("filmmag.replicas")
 
 PUBLIC_APPS = frozenset({"films", "reviews", "taggit"})
 SAFE_METHODS = frozenset({"GET", "HEAD"})
+WRITING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 STICKY_COOKIE = "filmmag_primary"
 STICKY_SALT = "filmmag.db_router.sticky"
 LAST_CHANGE_KEY = "replicas:last-change-lsn"
@@ -293,7 +294,7 @@ class ReplicaReadsMiddleware:
             response = self.get_response(request)
         finally:
             _current.reset(token)
-        if reads.wrote or request.method not in SAFE_METHODS:
+        if reads.wrote or request.method in WRITING_METHODS:
             response.set_signed_cookie(
                 STICKY_COOKIE,
                 "1",
