@@ -170,3 +170,20 @@ def test_the_sticky_time_must_cover_the_lag_a_replica_may_have():
 
     assert result.returncode != 0
     assert "DJANGO_REPLICA_STICKY_SECONDS must be at least" in result.stderr
+
+
+def test_with_redis_and_a_bucket_nothing_is_kept_in_the_app_server():
+    """Past one machine: sessions in the database (cached in Redis), the cache in Redis, login
+    attempts in the database, pictures in the bucket, CSRF tokens in a cookie."""
+    value = settings_value(
+        "(s.SESSION_ENGINE, s.CACHES['default']['BACKEND'], s.AXES_HANDLER,"
+        " s.STORAGES['default']['BACKEND'], getattr(s, 'CSRF_USE_SESSIONS', False))",
+        DATABASE_URL="postgres://u@db.example:5432/filmmag",
+        REDIS_URL="redis://cache.example:6379/0",
+        DJANGO_S3_BUCKET="filmmag-pictures",
+    )
+
+    assert value == (
+        "('django.contrib.sessions.backends.cached_db', 'filmmag.cache.ResilientRedisCache', "
+        "'axes.handlers.database.AxesDatabaseHandler', 'filmmag.storage.PublicS3Storage', False)"
+    )
