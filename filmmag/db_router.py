@@ -37,6 +37,7 @@ import contextvars
 import logging
 import random
 import threading
+from contextlib import suppress
 from dataclasses import dataclass, field
 from time import monotonic
 
@@ -104,7 +105,8 @@ class ReplicaState:
                     cursor.execute(REPLAYED_SQL, [last_change])
                     replayed = cursor.fetchone()[0]
         except DatabaseError as error:
-            connection.close()
+            with suppress(DatabaseError):
+                connection.close()
             self._set_aside("down", f"{type(error).__name__}: {error}".strip())
             return False
         if check_lag and lag > settings.FILMMAG_REPLICA_MAX_LAG_SECONDS:
@@ -146,12 +148,6 @@ def replica_state(alias: str) -> ReplicaState:
         if alias not in _states:
             _states[alias] = ReplicaState(alias)
         return _states[alias]
-
-
-def reset_replica_states() -> None:
-    """Forget what this process knows of the replicas (for tests)."""
-    with _states_lock:
-        _states.clear()
 
 
 class RequestReads:
