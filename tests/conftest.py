@@ -44,6 +44,22 @@ def pytest_collection_modifyitems(config, items):
         )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _replica_connections_closed(request):
+    """With replicas configured, their connections (to the test database, kept open for
+    DJANGO_CONN_MAX_AGE) are closed before pytest-django drops that database."""
+    from django.conf import settings
+
+    if len(settings.DATABASES) == 1:
+        yield
+        return
+    request.getfixturevalue("django_db_setup")
+    yield
+    from django.db import connections
+
+    connections.close_all()
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     """Uploaded posters go to a throw-away folder."""
