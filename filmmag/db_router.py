@@ -55,17 +55,18 @@ STICKY_COOKIE = "filmmag_primary"
 STICKY_SALT = "filmmag.db_router.sticky"
 LAST_CHANGE_KEY = "replicas:last-change-lsn"
 
-# Seconds of replay lag: none while the replica has replayed all it has received (an idle
-# primary sends nothing, and an old last-replay time then means nothing); otherwise the age of
-# the last transaction it replayed. Zero for a server that is not a standby at all.
-LAG_SQL = """
+# The replica's replay lag in seconds: none while it has replayed all it has received (an idle
+# primary sends nothing, and an old last-replay time then means nothing), otherwise the age of
+# the last transaction it replayed (zero for a server that is not a standby at all); and
+# whether it has replayed up to a WAL position (true for none).
+CHECK_SQL = """
     SELECT CASE
         WHEN NOT pg_is_in_recovery() THEN 0
         WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
         ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)
-    END
+    END,
+    COALESCE(pg_last_wal_replay_lsn() >= %s::pg_lsn, true)
 """
-REPLAYED_SQL = "SELECT COALESCE(pg_last_wal_replay_lsn() >= %s::pg_lsn, true)"
 
 
 def replica_aliases() -> list[str]:
@@ -85,36 +86,33 @@ class ReplicaState:
     def usable(self, last_change: str | None = None) -> bool:
         """Is the replica up, close enough behind, and past ``last_change`` (a WAL position)?
         Costs a round trip (the health check Django would make before the request's first
-        query anyway), one more for ``last_change``, and the lag query every
-        DJANGO_REPLICA_CHECK_SECONDS."""
+        query anyway), and one more every DJANGO_REPLICA_CHECK_SECONDS or with a
+        ``last_change``."""
         now = monotonic()
         with self.lock:
             if now < self.unusable_until:
                 return False
-            check_lag = now >= self.next_lag_check
-            if check_lag:
+            check = now >= self.next_lag_check or last_change is not None
+            if check:
                 self.next_lag_check = now + settings.FILMMAG_REPLICA_CHECK_SECONDS
         connection = connections[self.alias]
         try:
             connection.close_if_health_check_failed()
             with connection.cursor() as cursor:
-                if check_lag:
-                    cursor.execute(LAG_SQL)
-                    lag = float(cursor.fetchone()[0])
-                if last_change:
-                    cursor.execute(REPLAYED_SQL, [last_change])
-                    replayed = cursor.fetchone()[0]
+                if check:
+                    cursor.execute(CHECK_SQL, [last_change])
+                    lag, replayed = cursor.fetchone()
         except DatabaseError as error:
             with suppress(DatabaseError):
                 connection.close()
             self._set_aside("down", f"{type(error).__name__}: {error}".strip())
             return False
-        if check_lag and lag > settings.FILMMAG_REPLICA_MAX_LAG_SECONDS:
-            self._set_aside("lagging", f"{lag:.1f} s behind the primary")
+        if check and float(lag) > settings.FILMMAG_REPLICA_MAX_LAG_SECONDS:
+            self._set_aside("lagging", f"{float(lag):.1f} s behind the primary")
             return False
         self._back()
         # Not there yet is no fault: the primary serves this request, the replica the next.
-        return not last_change or replayed
+        return not check or replayed
 
     def _set_aside(self, problem: str, detail: str) -> None:
         retry = settings.FILMMAG_REPLICA_CHECK_SECONDS
