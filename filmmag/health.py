@@ -1,10 +1,12 @@
 """Health endpoints for a load balancer or a monitor.
 
 /healthz: the process answers (no database, no cache).
-/readyz: the database and the cache answer; JSON with each check's status and latency.
-The site serves readers without the cache (a cache error is a miss), so a cache outage makes
-/readyz "degraded" but still 200: a load balancer that takes instances out on a 503 must not
-take every instance out because Redis is down. The database being down is a 503.
+/readyz: the database, the cache and each read replica answer; JSON with each check's status
+and latency. The site serves readers without the cache (a cache error is a miss), without its
+replicas (reads go to the primary), and, when it has replicas, without the primary (public
+pages read from a replica), so an outage of any one makes /readyz "degraded" but still 200: a
+load balancer that takes instances out on a 503 must not take every instance out because one
+of them is down. The database down with no replica to read from is a 503.
 """
 
 import logging
@@ -18,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from filmmag.cache import CACHE_ERRORS
+from filmmag.db_router import replica_aliases, replica_state
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +35,12 @@ def healthz(request):
 @require_safe
 def readyz(request):
     checks = {"database": run_check(check_database), "cache": run_check(check_cache)}
-    if checks["database"]["status"] != "ok":
+    for alias in replica_aliases():
+        checks[alias] = check_replica(alias)
+    replicas_up = any(checks[alias]["status"] == "ok" for alias in replica_aliases())
+    if checks["database"]["status"] != "ok" and not replicas_up:
         status, code = "unavailable", 503
-    elif checks["cache"]["status"] != "ok":
+    elif any(check["status"] != "ok" for check in checks.values()):
         status, code = "degraded", 200
     else:
         status, code = "ok", 200
@@ -59,6 +65,15 @@ def check_database() -> None:
         cursor.execute("SELECT 1")
         if cursor.fetchone() != (1,):
             raise DatabaseError("SELECT 1 did not return 1")
+
+
+def check_replica(alias: str) -> dict:
+    """As the router sees the replica ("ok", "down" or "lagging"): a replica already known to
+    be down is not tried again before its time, so one that hangs cannot hold /readyz."""
+    started = time.perf_counter()
+    state = replica_state(alias)
+    status = "ok" if state.usable() else state.problem or "down"
+    return {"status": status, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
 
 
 class CacheUnavailable(Exception):

@@ -118,6 +118,45 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "connect_timeout", int(os.environ.get("DJANGO_DB_CONNECT_TIMEOUT", "5"))
     )
 
+# PostgreSQL read replicas (streaming standbys of DATABASE_URL): public pages read from them,
+# everything else from the primary (filmmag/db_router.py). Tests use the primary in their place.
+DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS")
+for number, url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    replica = dj_database_url.parse(
+        url,
+        conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+        conn_health_checks=True,
+    )
+    if {replica["ENGINE"], DATABASES["default"]["ENGINE"]} != {"django.db.backends.postgresql"}:
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URLS are replicas of a PostgreSQL DATABASE_URL: "
+            f"replica {number} is not PostgreSQL, or DATABASE_URL is not."
+        )
+    replica.setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", int(os.environ.get("DJANGO_DB_CONNECT_TIMEOUT", "5"))
+    )
+    replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica_{number}"] = replica
+if DATABASE_REPLICA_URLS:
+    DATABASE_ROUTERS = ["filmmag.db_router.ReplicaRouter"]
+    # Around everything that reads or writes the database (sessions are saved on the way out).
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("filmmag.limits.RequestLimitsMiddleware") + 1,
+        "filmmag.db_router.ReplicaReadsMiddleware",
+    )
+# A replica further behind than this is not read from; its lag is measured every
+# DJANGO_REPLICA_CHECK_SECONDS (and a replica that is down is tried again as often).
+FILMMAG_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("DJANGO_REPLICA_MAX_LAG_SECONDS", "10"))
+FILMMAG_REPLICA_CHECK_SECONDS = float(os.environ.get("DJANGO_REPLICA_CHECK_SECONDS", "5"))
+# After a request that wrote, that browser reads from the primary for this long: at least the
+# lag a replica may have plus the time between checks, so it then finds its write on a replica.
+FILMMAG_REPLICA_STICKY_SECONDS = int(os.environ.get("DJANGO_REPLICA_STICKY_SECONDS", "30"))
+if FILMMAG_REPLICA_STICKY_SECONDS < FILMMAG_REPLICA_MAX_LAG_SECONDS + FILMMAG_REPLICA_CHECK_SECONDS:
+    raise ImproperlyConfigured(
+        "DJANGO_REPLICA_STICKY_SECONDS must be at least DJANGO_REPLICA_MAX_LAG_SECONDS plus "
+        "DJANGO_REPLICA_CHECK_SECONDS, or an editor could miss their own change on a replica."
+    )
+
 
 def cache_settings(redis_url: str, *, timeout_ms: int = 250, prefix: str = "filmmag") -> dict:
     """CACHES for REDIS_URL: Redis behind short timeouts, whose errors are misses

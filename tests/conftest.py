@@ -24,6 +24,42 @@ hypothesis_settings.load_profile(
 )
 
 
+def pytest_collection_modifyitems(config, items):
+    """With DATABASE_REPLICA_URLS set, a test that uses the database may use the replicas too
+    (in tests they are the primary: settings sets TEST MIRROR). Tests in a transaction never
+    reach them (filmmag/db_router.py reads the primary then); tests that commit, such as the
+    browser tests with their live server, do."""
+    from django.conf import settings
+
+    if len(settings.DATABASES) == 1:
+        return
+    database_fixtures = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is None and not database_fixtures & set(getattr(item, "fixturenames", ())):
+            continue
+        args, kwargs = (marker.args, marker.kwargs) if marker else ((), {})
+        item.add_marker(
+            pytest.mark.django_db(*args, **{**kwargs, "databases": "__all__"}), append=False
+        )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _replica_connections_closed(request):
+    """With replicas configured, their connections (to the test database, kept open for
+    DJANGO_CONN_MAX_AGE) are closed before pytest-django drops that database."""
+    from django.conf import settings
+
+    if len(settings.DATABASES) == 1:
+        yield
+        return
+    request.getfixturevalue("django_db_setup")
+    yield
+    from django.db import connections
+
+    connections.close_all()
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     """Uploaded posters go to a throw-away folder."""

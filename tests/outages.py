@@ -11,7 +11,7 @@ import socket
 import threading
 from contextlib import contextmanager
 
-from django.db import OperationalError, connection
+from django.db import OperationalError, connections
 
 HANG_UP_AFTER = 10  # seconds
 
@@ -22,7 +22,9 @@ def database_down(monkeypatch):
         raise OperationalError("connection to server at 127.0.0.1 port 5432 failed: refused")
 
     with monkeypatch.context() as patch:
-        patch.setattr(connection, "ensure_connection", refuse)
+        # Every connection: with DATABASE_REPLICA_URLS set, the replicas are the same server.
+        for alias in connections:
+            patch.setattr(connections[alias], "ensure_connection", refuse)
         yield
 
 

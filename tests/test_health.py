@@ -3,6 +3,7 @@
 import pytest
 from django.test import Client
 
+from filmmag.db_router import replica_aliases
 from filmmag.settings import cache_settings
 from tests.outages import closed_port, database_down
 
@@ -36,7 +37,7 @@ def test_readyz_reports_each_check_with_its_latency(monitor):
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    assert set(body["checks"]) == {"database", "cache"}
+    assert set(body["checks"]) == {"database", "cache", *replica_aliases()}
     for check in body["checks"].values():
         assert check["status"] == "ok"
         assert isinstance(check["latency_ms"], float)
