@@ -9,147 +9,349 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('taggit', '0006_rename_taggeditem_content_type_object_id_taggit_tagg_content_8fc721_idx'),
+        ("taggit", "0006_rename_taggeditem_content_type_object_id_taggit_tagg_content_8fc721_idx"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Genre',
+            name="Genre",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60, unique=True)),
-                ('slug', models.SlugField(max_length=60, unique=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=60, unique=True)),
+                ("slug", models.SlugField(max_length=60, unique=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='StreamingService',
+            name="StreamingService",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('website', models.URLField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                ("website", models.URLField(blank=True)),
             ],
             options={
-                'verbose_name': 'streaming service',
-                'ordering': ['name'],
+                "verbose_name": "streaming service",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Film',
+            name="Film",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(help_text='The English release title.', max_length=200)),
-                ('slug', models.SlugField(max_length=220, unique=True)),
-                ('original_title', models.CharField(blank=True, help_text='In the original language and script, if different.', max_length=200)),
-                ('release_date', models.DateField(blank=True, help_text='First release. Leave empty if only the year is known.', null=True)),
-                ('year', models.PositiveSmallIntegerField(blank=True, help_text='Release year, used for filtering and sorting. Filled from the release date.', validators=[django.core.validators.MinValueValidator(1870), django.core.validators.MaxValueValidator(2100)])),
-                ('runtime', models.PositiveSmallIntegerField(blank=True, help_text='Running time in minutes.', null=True)),
-                ('countries', django_countries.fields.CountryField(blank=True, help_text='Production countries.', max_length=758, multiple=True)),
-                ('original_language', models.CharField(blank=True, max_length=60)),
-                ('logline', models.TextField(blank=True, help_text='One sentence shown on film cards.')),
-                ('poster', models.ImageField(blank=True, upload_to='posters/%Y/')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('tags', taggit.managers.TaggableManager(blank=True, help_text='Comma-separated keywords.', through='taggit.TaggedItem', to='taggit.Tag', verbose_name='Tags')),
-                ('genres', models.ManyToManyField(blank=True, related_name='films', to='films.genre')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(help_text="The English release title.", max_length=200)),
+                ("slug", models.SlugField(max_length=220, unique=True)),
+                (
+                    "original_title",
+                    models.CharField(
+                        blank=True,
+                        help_text="In the original language and script, if different.",
+                        max_length=200,
+                    ),
+                ),
+                (
+                    "release_date",
+                    models.DateField(
+                        blank=True,
+                        help_text="First release. Leave empty if only the year is known.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "year",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Release year, used for filtering and sorting. Filled from the release date.",
+                        validators=[
+                            django.core.validators.MinValueValidator(1870),
+                            django.core.validators.MaxValueValidator(2100),
+                        ],
+                    ),
+                ),
+                (
+                    "runtime",
+                    models.PositiveSmallIntegerField(
+                        blank=True, help_text="Running time in minutes.", null=True
+                    ),
+                ),
+                (
+                    "countries",
+                    django_countries.fields.CountryField(
+                        blank=True, help_text="Production countries.", max_length=758, multiple=True
+                    ),
+                ),
+                ("original_language", models.CharField(blank=True, max_length=60)),
+                (
+                    "logline",
+                    models.TextField(blank=True, help_text="One sentence shown on film cards."),
+                ),
+                ("poster", models.ImageField(blank=True, upload_to="posters/%Y/")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "tags",
+                    taggit.managers.TaggableManager(
+                        blank=True,
+                        help_text="Comma-separated keywords.",
+                        through="taggit.TaggedItem",
+                        to="taggit.Tag",
+                        verbose_name="Tags",
+                    ),
+                ),
+                (
+                    "genres",
+                    models.ManyToManyField(blank=True, related_name="films", to="films.genre"),
+                ),
             ],
             options={
-                'ordering': ['title', 'year'],
+                "ordering": ["title", "year"],
             },
         ),
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='As credited in English, e.g. “Mikhail Kalatozov”.', max_length=200)),
-                ('slug', models.SlugField(max_length=200, unique=True)),
-                ('original_name', models.CharField(blank=True, help_text='In the original script, e.g. “Михаил Калатозов”.', max_length=200)),
-                ('birth_year', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('death_year', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('bio', models.TextField(blank=True, help_text="A short biography shown on the person's page.")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="As credited in English, e.g. “Mikhail Kalatozov”.",
+                        max_length=200,
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=200, unique=True)),
+                (
+                    "original_name",
+                    models.CharField(
+                        blank=True,
+                        help_text="In the original script, e.g. “Михаил Калатозов”.",
+                        max_length=200,
+                    ),
+                ),
+                ("birth_year", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("death_year", models.PositiveSmallIntegerField(blank=True, null=True)),
+                (
+                    "bio",
+                    models.TextField(
+                        blank=True, help_text="A short biography shown on the person's page."
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'people',
-                'ordering': ['name'],
-                'indexes': [models.Index(fields=['name'], name='person_name_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('death_year__isnull', True), ('birth_year__isnull', True), ('death_year__gte', models.F('birth_year')), _connector='OR'), name='person_death_after_birth')],
+                "verbose_name_plural": "people",
+                "ordering": ["name"],
+                "indexes": [models.Index(fields=["name"], name="person_name_idx")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("death_year__isnull", True),
+                            ("birth_year__isnull", True),
+                            ("death_year__gte", models.F("birth_year")),
+                            _connector="OR",
+                        ),
+                        name="person_death_after_birth",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Credit',
+            name="Credit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('director', 'Director'), ('writer', 'Writer'), ('producer', 'Producer'), ('cinematographer', 'Cinematographer'), ('editor', 'Editor'), ('composer', 'Composer'), ('actor', 'Actor')], max_length=20)),
-                ('character', models.CharField(blank=True, help_text="For actors: the character's name as credited.", max_length=200)),
-                ('order', models.PositiveSmallIntegerField(default=0, help_text='Billing order: lower numbers are listed first.')),
-                ('film', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='credits', to='films.film')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='credits', to='films.person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("director", "Director"),
+                            ("writer", "Writer"),
+                            ("producer", "Producer"),
+                            ("cinematographer", "Cinematographer"),
+                            ("editor", "Editor"),
+                            ("composer", "Composer"),
+                            ("actor", "Actor"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "character",
+                    models.CharField(
+                        blank=True,
+                        help_text="For actors: the character's name as credited.",
+                        max_length=200,
+                    ),
+                ),
+                (
+                    "order",
+                    models.PositiveSmallIntegerField(
+                        default=0, help_text="Billing order: lower numbers are listed first."
+                    ),
+                ),
+                (
+                    "film",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="credits",
+                        to="films.film",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="credits",
+                        to="films.person",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['film', 'role', 'order', 'pk'],
+                "ordering": ["film", "role", "order", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Availability',
+            name="Availability",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('offer_type', models.CharField(choices=[('subscription', 'Subscription'), ('rent', 'Rent'), ('buy', 'Buy'), ('free', 'Free'), ('ads', 'Free with ads')], max_length=20)),
-                ('region', django_countries.fields.CountryField(default=films.models.default_region, help_text='Where this offer applies.', max_length=2)),
-                ('url', models.URLField(blank=True, help_text='Deep link to the film.', max_length=500, verbose_name='link')),
-                ('last_checked', models.DateField(blank=True, null=True)),
-                ('film', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='availabilities', to='films.film')),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='availabilities', to='films.streamingservice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "offer_type",
+                    models.CharField(
+                        choices=[
+                            ("subscription", "Subscription"),
+                            ("rent", "Rent"),
+                            ("buy", "Buy"),
+                            ("free", "Free"),
+                            ("ads", "Free with ads"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "region",
+                    django_countries.fields.CountryField(
+                        default=films.models.default_region,
+                        help_text="Where this offer applies.",
+                        max_length=2,
+                    ),
+                ),
+                (
+                    "url",
+                    models.URLField(
+                        blank=True,
+                        help_text="Deep link to the film.",
+                        max_length=500,
+                        verbose_name="link",
+                    ),
+                ),
+                ("last_checked", models.DateField(blank=True, null=True)),
+                (
+                    "film",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="availabilities",
+                        to="films.film",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="availabilities",
+                        to="films.streamingservice",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'availability',
-                'ordering': ['film', 'offer_type', 'region', 'service'],
+                "verbose_name_plural": "availability",
+                "ordering": ["film", "offer_type", "region", "service"],
             },
         ),
         migrations.AddIndex(
-            model_name='film',
-            index=models.Index(fields=['year'], name='film_year_idx'),
+            model_name="film",
+            index=models.Index(fields=["year"], name="film_year_idx"),
         ),
         migrations.AddIndex(
-            model_name='film',
-            index=models.Index(fields=['title'], name='film_title_idx'),
+            model_name="film",
+            index=models.Index(fields=["title"], name="film_title_idx"),
         ),
         migrations.AddConstraint(
-            model_name='film',
-            constraint=models.CheckConstraint(condition=models.Q(('year__gte', 1870), ('year__lte', 2100)), name='film_year_plausible'),
+            model_name="film",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("year__gte", 1870), ("year__lte", 2100)),
+                name="film_year_plausible",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='film',
-            constraint=models.CheckConstraint(condition=models.Q(('runtime__isnull', True), ('runtime__gt', 0), _connector='OR'), name='film_runtime_positive'),
+            model_name="film",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("runtime__isnull", True), ("runtime__gt", 0), _connector="OR"),
+                name="film_runtime_positive",
+            ),
         ),
         migrations.AddIndex(
-            model_name='credit',
-            index=models.Index(fields=['role', 'person'], name='credit_role_person_idx'),
+            model_name="credit",
+            index=models.Index(fields=["role", "person"], name="credit_role_person_idx"),
         ),
         migrations.AddIndex(
-            model_name='credit',
-            index=models.Index(fields=['film', 'role', 'order'], name='credit_film_role_order_idx'),
+            model_name="credit",
+            index=models.Index(fields=["film", "role", "order"], name="credit_film_role_order_idx"),
         ),
         migrations.AddConstraint(
-            model_name='credit',
-            constraint=models.UniqueConstraint(fields=('film', 'person', 'role', 'character'), name='credit_unique_per_film'),
+            model_name="credit",
+            constraint=models.UniqueConstraint(
+                fields=("film", "person", "role", "character"), name="credit_unique_per_film"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='credit',
-            constraint=models.CheckConstraint(condition=models.Q(('role', 'actor'), ('character', ''), _connector='OR'), name='credit_character_only_for_actors'),
+            model_name="credit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("role", "actor"), ("character", ""), _connector="OR"),
+                name="credit_character_only_for_actors",
+            ),
         ),
         migrations.AddIndex(
-            model_name='availability',
-            index=models.Index(fields=['service', 'offer_type', 'region'], name='avail_service_offer_idx'),
+            model_name="availability",
+            index=models.Index(
+                fields=["service", "offer_type", "region"], name="avail_service_offer_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='availability',
-            constraint=models.UniqueConstraint(fields=('film', 'service', 'offer_type', 'region'), name='availability_unique_offer'),
+            model_name="availability",
+            constraint=models.UniqueConstraint(
+                fields=("film", "service", "offer_type", "region"), name="availability_unique_offer"
+            ),
         ),
     ]

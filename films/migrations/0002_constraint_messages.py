@@ -4,31 +4,51 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('films', '0001_initial'),
-        ('taggit', '0006_rename_taggeditem_content_type_object_id_taggit_tagg_content_8fc721_idx'),
+        ("films", "0001_initial"),
+        ("taggit", "0006_rename_taggeditem_content_type_object_id_taggit_tagg_content_8fc721_idx"),
     ]
 
     operations = [
         migrations.AlterConstraint(
-            model_name='credit',
-            name='credit_character_only_for_actors',
-            constraint=models.CheckConstraint(condition=models.Q(('role', 'actor'), ('character', ''), _connector='OR'), name='credit_character_only_for_actors', violation_error_message='Only actors have a character name.'),
+            model_name="credit",
+            name="credit_character_only_for_actors",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("role", "actor"), ("character", ""), _connector="OR"),
+                name="credit_character_only_for_actors",
+                violation_error_message="Only actors have a character name.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='film',
-            name='film_year_plausible',
-            constraint=models.CheckConstraint(condition=models.Q(('year__gte', 1870), ('year__lte', 2100)), name='film_year_plausible', violation_error_message='The year must be between 1870 and 2100.'),
+            model_name="film",
+            name="film_year_plausible",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("year__gte", 1870), ("year__lte", 2100)),
+                name="film_year_plausible",
+                violation_error_message="The year must be between 1870 and 2100.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='film',
-            name='film_runtime_positive',
-            constraint=models.CheckConstraint(condition=models.Q(('runtime__isnull', True), ('runtime__gt', 0), _connector='OR'), name='film_runtime_positive', violation_error_message='The running time must be at least one minute.'),
+            model_name="film",
+            name="film_runtime_positive",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("runtime__isnull", True), ("runtime__gt", 0), _connector="OR"),
+                name="film_runtime_positive",
+                violation_error_message="The running time must be at least one minute.",
+            ),
         ),
         migrations.AlterConstraint(
-            model_name='person',
-            name='person_death_after_birth',
-            constraint=models.CheckConstraint(condition=models.Q(('death_year__isnull', True), ('birth_year__isnull', True), ('death_year__gte', models.F('birth_year')), _connector='OR'), name='person_death_after_birth', violation_error_message='The death year cannot be before the birth year.'),
+            model_name="person",
+            name="person_death_after_birth",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("death_year__isnull", True),
+                    ("birth_year__isnull", True),
+                    ("death_year__gte", models.F("birth_year")),
+                    _connector="OR",
+                ),
+                name="person_death_after_birth",
+                violation_error_message="The death year cannot be before the birth year.",
+            ),
         ),
     ]

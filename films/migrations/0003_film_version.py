@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('films', '0002_constraint_messages'),
+        ("films", "0002_constraint_messages"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='film',
-            name='version',
+            model_name="film",
+            name="version",
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
     ]

@@ -5,58 +5,95 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
-        ('films', '0003_film_version'),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("films", "0003_film_version"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='film',
-            name='slug',
-            field=models.SlugField(blank=True, help_text="Part of the page's address. Leave empty to make one from the title.", max_length=220, unique=True),
+            model_name="film",
+            name="slug",
+            field=models.SlugField(
+                blank=True,
+                help_text="Part of the page's address. Leave empty to make one from the title.",
+                max_length=220,
+                unique=True,
+            ),
         ),
         migrations.AlterField(
-            model_name='genre',
-            name='name',
+            model_name="genre",
+            name="name",
             field=models.CharField(max_length=200, unique=True),
         ),
         migrations.AlterField(
-            model_name='genre',
-            name='slug',
-            field=models.SlugField(blank=True, help_text="Part of the page's address. Leave empty to make one from the name.", max_length=100, unique=True),
+            model_name="genre",
+            name="slug",
+            field=models.SlugField(
+                blank=True,
+                help_text="Part of the page's address. Leave empty to make one from the name.",
+                max_length=100,
+                unique=True,
+            ),
         ),
         migrations.AlterField(
-            model_name='person',
-            name='slug',
-            field=models.SlugField(blank=True, help_text="Part of the page's address. Leave empty to make one from the name.", max_length=200, unique=True),
+            model_name="person",
+            name="slug",
+            field=models.SlugField(
+                blank=True,
+                help_text="Part of the page's address. Leave empty to make one from the name.",
+                max_length=200,
+                unique=True,
+            ),
         ),
         migrations.AlterField(
-            model_name='streamingservice',
-            name='name',
+            model_name="streamingservice",
+            name="name",
             field=models.CharField(max_length=200, unique=True),
         ),
         migrations.AlterField(
-            model_name='streamingservice',
-            name='slug',
-            field=models.SlugField(blank=True, help_text="Part of the page's address. Leave empty to make one from the name.", max_length=100, unique=True),
+            model_name="streamingservice",
+            name="slug",
+            field=models.SlugField(
+                blank=True,
+                help_text="Part of the page's address. Leave empty to make one from the name.",
+                max_length=100,
+                unique=True,
+            ),
         ),
         migrations.CreateModel(
-            name='SlugHistory',
+            name="SlugHistory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('object_id', models.PositiveBigIntegerField()),
-                ('slug', models.CharField(max_length=255)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('content_type', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='contenttypes.contenttype')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("object_id", models.PositiveBigIntegerField()),
+                ("slug", models.CharField(max_length=255)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "content_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="contenttypes.contenttype"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'old address',
-                'verbose_name_plural': 'old addresses',
-                'ordering': ['content_type', 'slug'],
-                'indexes': [models.Index(fields=['content_type', 'object_id'], name='slug_history_object_idx')],
-                'constraints': [models.UniqueConstraint(fields=('content_type', 'slug'), name='slug_history_unique')],
+                "verbose_name": "old address",
+                "verbose_name_plural": "old addresses",
+                "ordering": ["content_type", "slug"],
+                "indexes": [
+                    models.Index(
+                        fields=["content_type", "object_id"], name="slug_history_object_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("content_type", "slug"), name="slug_history_unique"
+                    )
+                ],
             },
         ),
     ]

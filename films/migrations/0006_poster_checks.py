@@ -5,15 +5,14 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('films', '0005_migrate_slugs'),
+        ("films", "0005_migrate_slugs"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='film',
-            name='poster',
-            field=films.images.ImageUploadField(blank=True, upload_to='posters/%Y/'),
+            model_name="film",
+            name="poster",
+            field=films.images.ImageUploadField(blank=True, upload_to="posters/%Y/"),
         ),
     ]

@@ -21,132 +21,253 @@ def describe_and_render_posters(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('films', '0006_poster_checks'),
-        ('taggit', '0006_rename_taggeditem_content_type_object_id_taggit_tagg_content_8fc721_idx'),
+        ("films", "0006_poster_checks"),
+        ("taggit", "0006_rename_taggeditem_content_type_object_id_taggit_tagg_content_8fc721_idx"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Still',
+            name="Still",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('image', films.images.ImageUploadField(upload_to='stills/%Y/')),
-                ('alt_text', models.CharField(blank=True, help_text='What the image shows, for readers who cannot see it (read aloud by screen readers). Required with an image.', max_length=300, verbose_name='alt text')),
-                ('caption', models.CharField(blank=True, help_text='Shown under the image.', max_length=300)),
-                ('credit', models.CharField(blank=True, help_text='Who made or owns the image, e.g. “© Mosfilm” or “Photo: Jane Doe”.', max_length=200)),
-                ('order', models.PositiveSmallIntegerField(default=0, help_text='Lower numbers come first.')),
-                ('focal_x', films.pictures.FocalPointField(default=50, help_text='The part of the image to keep when it is cropped: % from the left.', validators=[django.core.validators.MaxValueValidator(100)], verbose_name='focal point x')),
-                ('focal_y', films.pictures.FocalPointField(default=50, help_text='The part of the image to keep when it is cropped: % from the top.', validators=[django.core.validators.MaxValueValidator(100)], verbose_name='focal point y')),
-                ('renditions', films.pictures.RenditionsField(focal='focal', kind='still', source='image')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("image", films.images.ImageUploadField(upload_to="stills/%Y/")),
+                (
+                    "alt_text",
+                    models.CharField(
+                        blank=True,
+                        help_text="What the image shows, for readers who cannot see it (read aloud by screen readers). Required with an image.",
+                        max_length=300,
+                        verbose_name="alt text",
+                    ),
+                ),
+                (
+                    "caption",
+                    models.CharField(
+                        blank=True, help_text="Shown under the image.", max_length=300
+                    ),
+                ),
+                (
+                    "credit",
+                    models.CharField(
+                        blank=True,
+                        help_text="Who made or owns the image, e.g. “© Mosfilm” or “Photo: Jane Doe”.",
+                        max_length=200,
+                    ),
+                ),
+                (
+                    "order",
+                    models.PositiveSmallIntegerField(
+                        default=0, help_text="Lower numbers come first."
+                    ),
+                ),
+                (
+                    "focal_x",
+                    films.pictures.FocalPointField(
+                        default=50,
+                        help_text="The part of the image to keep when it is cropped: % from the left.",
+                        validators=[django.core.validators.MaxValueValidator(100)],
+                        verbose_name="focal point x",
+                    ),
+                ),
+                (
+                    "focal_y",
+                    films.pictures.FocalPointField(
+                        default=50,
+                        help_text="The part of the image to keep when it is cropped: % from the top.",
+                        validators=[django.core.validators.MaxValueValidator(100)],
+                        verbose_name="focal point y",
+                    ),
+                ),
+                (
+                    "renditions",
+                    films.pictures.RenditionsField(focal="focal", kind="still", source="image"),
+                ),
             ],
             options={
-                'ordering': ['film', 'order', 'pk'],
+                "ordering": ["film", "order", "pk"],
             },
         ),
         migrations.AddField(
-            model_name='film',
-            name='poster_alt',
-            field=models.CharField(blank=True, help_text='What the image shows, for readers who cannot see it (read aloud by screen readers). Required with an image.', max_length=300, verbose_name='alt text'),
+            model_name="film",
+            name="poster_alt",
+            field=models.CharField(
+                blank=True,
+                help_text="What the image shows, for readers who cannot see it (read aloud by screen readers). Required with an image.",
+                max_length=300,
+                verbose_name="alt text",
+            ),
         ),
         migrations.AddField(
-            model_name='film',
-            name='poster_credit',
-            field=models.CharField(blank=True, help_text='Who made or owns the image, e.g. “© Mosfilm” or “Photo: Jane Doe”.', max_length=200),
+            model_name="film",
+            name="poster_credit",
+            field=models.CharField(
+                blank=True,
+                help_text="Who made or owns the image, e.g. “© Mosfilm” or “Photo: Jane Doe”.",
+                max_length=200,
+            ),
         ),
         migrations.AddField(
-            model_name='film',
-            name='poster_focal_x',
-            field=films.pictures.FocalPointField(default=50, help_text='The part of the image to keep when it is cropped: % from the left.', validators=[django.core.validators.MaxValueValidator(100)], verbose_name='focal point x'),
+            model_name="film",
+            name="poster_focal_x",
+            field=films.pictures.FocalPointField(
+                default=50,
+                help_text="The part of the image to keep when it is cropped: % from the left.",
+                validators=[django.core.validators.MaxValueValidator(100)],
+                verbose_name="focal point x",
+            ),
         ),
         migrations.AddField(
-            model_name='film',
-            name='poster_focal_y',
-            field=films.pictures.FocalPointField(default=50, help_text='The part of the image to keep when it is cropped: % from the top.', validators=[django.core.validators.MaxValueValidator(100)], verbose_name='focal point y'),
+            model_name="film",
+            name="poster_focal_y",
+            field=films.pictures.FocalPointField(
+                default=50,
+                help_text="The part of the image to keep when it is cropped: % from the top.",
+                validators=[django.core.validators.MaxValueValidator(100)],
+                verbose_name="focal point y",
+            ),
         ),
         migrations.AddField(
-            model_name='film',
-            name='poster_renditions',
-            field=films.pictures.RenditionsField(focal='poster_focal', kind='poster', source='poster'),
+            model_name="film",
+            name="poster_renditions",
+            field=films.pictures.RenditionsField(
+                focal="poster_focal", kind="poster", source="poster"
+            ),
         ),
         migrations.AddField(
-            model_name='person',
-            name='portrait',
-            field=films.images.ImageUploadField(blank=True, upload_to='portraits/%Y/'),
+            model_name="person",
+            name="portrait",
+            field=films.images.ImageUploadField(blank=True, upload_to="portraits/%Y/"),
         ),
         migrations.AddField(
-            model_name='person',
-            name='portrait_alt',
-            field=models.CharField(blank=True, help_text='What the image shows, for readers who cannot see it (read aloud by screen readers). Required with an image.', max_length=300, verbose_name='alt text'),
+            model_name="person",
+            name="portrait_alt",
+            field=models.CharField(
+                blank=True,
+                help_text="What the image shows, for readers who cannot see it (read aloud by screen readers). Required with an image.",
+                max_length=300,
+                verbose_name="alt text",
+            ),
         ),
         migrations.AddField(
-            model_name='person',
-            name='portrait_credit',
-            field=models.CharField(blank=True, help_text='Who made or owns the image, e.g. “© Mosfilm” or “Photo: Jane Doe”.', max_length=200),
+            model_name="person",
+            name="portrait_credit",
+            field=models.CharField(
+                blank=True,
+                help_text="Who made or owns the image, e.g. “© Mosfilm” or “Photo: Jane Doe”.",
+                max_length=200,
+            ),
         ),
         migrations.AddField(
-            model_name='person',
-            name='portrait_focal_x',
-            field=films.pictures.FocalPointField(default=50, help_text='The part of the image to keep when it is cropped: % from the left.', validators=[django.core.validators.MaxValueValidator(100)], verbose_name='focal point x'),
+            model_name="person",
+            name="portrait_focal_x",
+            field=films.pictures.FocalPointField(
+                default=50,
+                help_text="The part of the image to keep when it is cropped: % from the left.",
+                validators=[django.core.validators.MaxValueValidator(100)],
+                verbose_name="focal point x",
+            ),
         ),
         migrations.AddField(
-            model_name='person',
-            name='portrait_focal_y',
-            field=films.pictures.FocalPointField(default=50, help_text='The part of the image to keep when it is cropped: % from the top.', validators=[django.core.validators.MaxValueValidator(100)], verbose_name='focal point y'),
+            model_name="person",
+            name="portrait_focal_y",
+            field=films.pictures.FocalPointField(
+                default=50,
+                help_text="The part of the image to keep when it is cropped: % from the top.",
+                validators=[django.core.validators.MaxValueValidator(100)],
+                verbose_name="focal point y",
+            ),
         ),
         migrations.AddField(
-            model_name='person',
-            name='portrait_renditions',
-            field=films.pictures.RenditionsField(focal='portrait_focal', kind='portrait', source='portrait'),
+            model_name="person",
+            name="portrait_renditions",
+            field=films.pictures.RenditionsField(
+                focal="portrait_focal", kind="portrait", source="portrait"
+            ),
         ),
         migrations.AddField(
-            model_name='streamingservice',
-            name='logo',
-            field=films.images.ImageUploadField(blank=True, upload_to='logos/'),
+            model_name="streamingservice",
+            name="logo",
+            field=films.images.ImageUploadField(blank=True, upload_to="logos/"),
         ),
         migrations.AddField(
-            model_name='streamingservice',
-            name='logo_alt',
-            field=models.CharField(blank=True, help_text='What the image shows, for readers who cannot see it (read aloud by screen readers). Required with an image.', max_length=300, verbose_name='alt text'),
+            model_name="streamingservice",
+            name="logo_alt",
+            field=models.CharField(
+                blank=True,
+                help_text="What the image shows, for readers who cannot see it (read aloud by screen readers). Required with an image.",
+                max_length=300,
+                verbose_name="alt text",
+            ),
         ),
         migrations.AddField(
-            model_name='streamingservice',
-            name='logo_renditions',
-            field=films.pictures.RenditionsField(focal='', kind='logo', source='logo'),
+            model_name="streamingservice",
+            name="logo_renditions",
+            field=films.pictures.RenditionsField(focal="", kind="logo", source="logo"),
         ),
         migrations.AddConstraint(
-            model_name='film',
-            constraint=models.CheckConstraint(condition=models.Q(('poster_focal_x__lte', 100)), name='film_poster_focal_x_range', violation_error_message='A focal point is a percentage from 0 to 100.'),
+            model_name="film",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("poster_focal_x__lte", 100)),
+                name="film_poster_focal_x_range",
+                violation_error_message="A focal point is a percentage from 0 to 100.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='film',
-            constraint=models.CheckConstraint(condition=models.Q(('poster_focal_y__lte', 100)), name='film_poster_focal_y_range', violation_error_message='A focal point is a percentage from 0 to 100.'),
+            model_name="film",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("poster_focal_y__lte", 100)),
+                name="film_poster_focal_y_range",
+                violation_error_message="A focal point is a percentage from 0 to 100.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.CheckConstraint(condition=models.Q(('portrait_focal_x__lte', 100)), name='person_portrait_focal_x_range', violation_error_message='A focal point is a percentage from 0 to 100.'),
+            model_name="person",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("portrait_focal_x__lte", 100)),
+                name="person_portrait_focal_x_range",
+                violation_error_message="A focal point is a percentage from 0 to 100.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.CheckConstraint(condition=models.Q(('portrait_focal_y__lte', 100)), name='person_portrait_focal_y_range', violation_error_message='A focal point is a percentage from 0 to 100.'),
+            model_name="person",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("portrait_focal_y__lte", 100)),
+                name="person_portrait_focal_y_range",
+                violation_error_message="A focal point is a percentage from 0 to 100.",
+            ),
         ),
         migrations.AddField(
-            model_name='still',
-            name='film',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stills', to='films.film'),
+            model_name="still",
+            name="film",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="stills", to="films.film"
+            ),
         ),
         migrations.AddIndex(
-            model_name='still',
-            index=models.Index(fields=['film', 'order'], name='still_film_order_idx'),
+            model_name="still",
+            index=models.Index(fields=["film", "order"], name="still_film_order_idx"),
         ),
         migrations.AddConstraint(
-            model_name='still',
-            constraint=models.CheckConstraint(condition=models.Q(('focal_x__lte', 100)), name='still_focal_x_range', violation_error_message='A focal point is a percentage from 0 to 100.'),
+            model_name="still",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("focal_x__lte", 100)),
+                name="still_focal_x_range",
+                violation_error_message="A focal point is a percentage from 0 to 100.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='still',
-            constraint=models.CheckConstraint(condition=models.Q(('focal_y__lte', 100)), name='still_focal_y_range', violation_error_message='A focal point is a percentage from 0 to 100.'),
+            model_name="still",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("focal_y__lte", 100)),
+                name="still_focal_y_range",
+                violation_error_message="A focal point is a percentage from 0 to 100.",
+            ),
         ),
         migrations.RunPython(describe_and_render_posters, migrations.RunPython.noop, elidable=True),
     ]

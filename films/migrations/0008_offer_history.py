@@ -25,63 +25,97 @@ def date_existing_offers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('films', '0007_pictures'),
+        ("films", "0007_pictures"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='availability',
-            options={'ordering': ['film', 'offer_type', 'region', 'service', '-first_seen'], 'verbose_name': 'offer'},
+            name="availability",
+            options={
+                "ordering": ["film", "offer_type", "region", "service", "-first_seen"],
+                "verbose_name": "offer",
+            },
         ),
         migrations.RemoveConstraint(
-            model_name='availability',
-            name='availability_unique_offer',
+            model_name="availability",
+            name="availability_unique_offer",
         ),
         migrations.AddField(
-            model_name='availability',
-            name='ended',
-            field=models.DateField(blank=True, help_text='When the offer left the service. Empty while readers can watch it; a closed offer stays as history, and the film page says when it left.', null=True, verbose_name='left on'),
+            model_name="availability",
+            name="ended",
+            field=models.DateField(
+                blank=True,
+                help_text="When the offer left the service. Empty while readers can watch it; a closed offer stays as history, and the film page says when it left.",
+                null=True,
+                verbose_name="left on",
+            ),
         ),
         migrations.AddField(
-            model_name='availability',
-            name='first_seen',
+            model_name="availability",
+            name="first_seen",
             field=models.DateField(null=True),
         ),
         migrations.RunPython(date_existing_offers, migrations.RunPython.noop),
         migrations.AlterField(
-            model_name='availability',
-            name='first_seen',
-            field=models.DateField(default=django.utils.timezone.localdate, help_text='When the offer was first seen on the service: “New on …” lists it from then.'),
+            model_name="availability",
+            name="first_seen",
+            field=models.DateField(
+                default=django.utils.timezone.localdate,
+                help_text="When the offer was first seen on the service: “New on …” lists it from then.",
+            ),
         ),
         migrations.AlterField(
-            model_name='availability',
-            name='last_checked',
-            field=models.DateField(default=django.utils.timezone.localdate, help_text='When someone last saw the offer on the service. Saving an offer, or an import that lists it, counts as a check.'),
+            model_name="availability",
+            name="last_checked",
+            field=models.DateField(
+                default=django.utils.timezone.localdate,
+                help_text="When someone last saw the offer on the service. Saving an offer, or an import that lists it, counts as a check.",
+            ),
         ),
         migrations.AddIndex(
-            model_name='availability',
-            index=models.Index(fields=['service', 'first_seen'], name='avail_service_first_seen_idx'),
+            model_name="availability",
+            index=models.Index(
+                fields=["service", "first_seen"], name="avail_service_first_seen_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='availability',
-            index=models.Index(fields=['service', 'ended'], name='avail_service_ended_idx'),
+            model_name="availability",
+            index=models.Index(fields=["service", "ended"], name="avail_service_ended_idx"),
         ),
         migrations.AddIndex(
-            model_name='availability',
-            index=models.Index(condition=models.Q(('ended__isnull', True)), fields=['last_checked'], name='avail_current_checked_idx'),
+            model_name="availability",
+            index=models.Index(
+                condition=models.Q(("ended__isnull", True)),
+                fields=["last_checked"],
+                name="avail_current_checked_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='availability',
-            constraint=models.UniqueConstraint(condition=models.Q(('ended__isnull', True)), fields=('film', 'service', 'offer_type', 'region'), name='availability_unique_current_offer', violation_error_message='This film already has this offer (service, offer type and region) open.'),
+            model_name="availability",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("ended__isnull", True)),
+                fields=("film", "service", "offer_type", "region"),
+                name="availability_unique_current_offer",
+                violation_error_message="This film already has this offer (service, offer type and region) open.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='availability',
-            constraint=models.CheckConstraint(condition=models.Q(('last_checked__gte', models.F('first_seen'))), name='availability_checked_after_first_seen', violation_error_message='An offer cannot be checked before it was first seen.'),
+            model_name="availability",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("last_checked__gte", models.F("first_seen"))),
+                name="availability_checked_after_first_seen",
+                violation_error_message="An offer cannot be checked before it was first seen.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='availability',
-            constraint=models.CheckConstraint(condition=models.Q(('ended__isnull', True), ('ended__gte', models.F('first_seen')), _connector='OR'), name='availability_ended_after_first_seen', violation_error_message='An offer cannot leave before it was first seen.'),
+            model_name="availability",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("ended__isnull", True), ("ended__gte", models.F("first_seen")), _connector="OR"
+                ),
+                name="availability_ended_after_first_seen",
+                violation_error_message="An offer cannot leave before it was first seen.",
+            ),
         ),
     ]

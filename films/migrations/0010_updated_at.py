@@ -4,25 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('films', '0009_search'),
+        ("films", "0009_search"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='genre',
-            name='updated_at',
+            model_name="genre",
+            name="updated_at",
             field=models.DateTimeField(auto_now=True),
         ),
         migrations.AddField(
-            model_name='person',
-            name='updated_at',
+            model_name="person",
+            name="updated_at",
             field=models.DateTimeField(auto_now=True),
         ),
         migrations.AddField(
-            model_name='streamingservice',
-            name='updated_at',
+            model_name="streamingservice",
+            name="updated_at",
             field=models.DateTimeField(auto_now=True),
         ),
     ]
