@@ -16,7 +16,7 @@ from django import forms
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django_countries import countries
@@ -500,12 +500,20 @@ class FilmFilter(django_filters.FilterSet):
             rows = rows.filter(
                 Q(person__name__icontains=search) | Q(person__original_name__icontains=search)
             )
-        order = ["-n", "person__name"]
+        order = ["-n", "pid"]  # ties by id: the top rows of an index, then their names
         if director is not None:  # first, so that the limit keeps it
             order.insert(0, Case(When(person=director.pk, then=0), default=1))
-        rows = rows.order_by(*order).values_list("pid", "person__slug", "person__name", "n")[
-            :TOP_DIRECTORS
-        ]
+        # Names by a subquery per row that PostgreSQL computes after the limit: a join would
+        # fetch one for every director before the counts are sorted.
+        person = Person.objects.filter(pk=OuterRef("pid")).order_by()
+        rows = (
+            rows.order_by(*order)
+            .annotate(
+                pslug=Subquery(person.values("slug")[:1]),
+                pname=Subquery(person.values("name")[:1]),
+            )
+            .values_list("pid", "pslug", "pname", "n")[:TOP_DIRECTORS]
+        )
         directors = list(rows)
         if director is not None and director.pk not in {pk for pk, *_ in directors}:
             directors.append((director.pk, director.slug, director.name, 0))
