@@ -140,40 +140,58 @@ def _any_key(keys):
 
 
 def facet_counts_rebuild() -> int:
-    """Count every option again from scratch, after writes that sent no signals; returns the
-    number of rows."""
+    """Count every option again from scratch, after writes that sent no signals, and store the
+    counts that differ (none when all are current); returns the number of rows."""
     current = Availability.objects.current().order_by()
     with transaction.atomic():
         _lock()
-        FacetCount.objects.all().delete()
-        rows = [_row(Facet.FILMS, "", "", Film.objects.count())]
+        counts = {(Facet.FILMS, "", ""): Film.objects.count()}
         decades = (
             Film.objects.annotate(decade=F("year") / 10 * 10)
             .values_list("decade")
             .annotate(n=Count("pk"))
             .order_by()
         )
-        rows += [_row(Facet.DECADE, "", str(decade), n) for decade, n in decades]
+        counts.update(((Facet.DECADE, "", str(decade)), n) for decade, n in decades)
         genres = FILM_GENRES.objects.values_list("genre_id").annotate(n=Count("film_id"))
-        rows += [_row(Facet.GENRE, "", str(pk), n) for pk, n in genres.order_by()]
+        counts.update(((Facet.GENRE, "", str(pk)), n) for pk, n in genres.order_by())
         directors = (
             Credit.objects.filter(role=Credit.Role.DIRECTOR)
             .values_list("person_id")
             .annotate(n=Count("film_id", distinct=True))
             .order_by()
         )
-        rows += [_row(Facet.DIRECTOR, "", str(pk), n) for pk, n in directors]
+        counts.update(((Facet.DIRECTOR, "", str(pk)), n) for pk, n in directors)
         services = current.values_list("region", "service_id").annotate(
             n=Count("film_id", distinct=True)
         )
-        rows += [_row(Facet.SERVICE, str(r), str(pk), n) for r, pk, n in services]
+        counts.update(((Facet.SERVICE, str(r), str(pk)), n) for r, pk, n in services)
         offers = current.values_list("region", "offer_type").annotate(
             n=Count("film_id", distinct=True)
         )
-        rows += [_row(Facet.OFFER, str(r), offer, n) for r, offer, n in offers]
-        rows = [row for row in rows if row.n]
-        FacetCount.objects.bulk_create(rows, batch_size=5000)
-    return len(rows)
+        counts.update(((Facet.OFFER, str(r), offer), n) for r, offer, n in offers)
+        counts = {key: n for key, n in counts.items() if n}
+
+        stored = {
+            (facet, region, option): (pk, n)
+            for pk, facet, region, option, n in FacetCount.objects.values_list(
+                "pk", "facet", "region", "option", "n"
+            )
+        }
+        gone = [pk for key, (pk, _) in stored.items() if key not in counts]
+        if gone:
+            FacetCount.objects.filter(pk__in=gone).delete()
+        changed = [
+            _row(*key, n) for key, n in counts.items() if stored.get(key, (None, None))[1] != n
+        ]
+        FacetCount.objects.bulk_create(
+            changed,
+            batch_size=5000,
+            update_conflicts=True,
+            unique_fields=["facet", "region", "option"],
+            update_fields=["n"],
+        )
+    return len(counts)
 
 
 # --- signal receivers (films/apps.py) ---------------------------------------------------------
