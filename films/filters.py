@@ -446,15 +446,15 @@ class FilmFilter(django_filters.FilterSet):
                 okey=F("offer_type"), n=Count("film_id", distinct=True)
             )
         regions = table.filter(facet=FacetCount.Facet.SERVICE).annotate(okey=F("region"))
-        names = {
+        lists = {
             "genre-name": Genre.objects.annotate(oid=F("pk"), okey=F("slug"), oname=F("name")),
             "service-name": StreamingService.objects.annotate(
                 oid=F("pk"), okey=F("slug"), oname=F("name")
             ),
         }
         if self.whole_catalogue():
-            names["decade"] = table.filter(facet=FacetCount.Facet.DECADE).annotate(okey=F("option"))
-            names["films"] = table.filter(facet=FacetCount.Facet.FILMS)
+            lists["decade"] = table.filter(facet=FacetCount.Facet.DECADE).annotate(okey=F("option"))
+            lists["films"] = table.filter(facet=FacetCount.Facet.FILMS)
         parts = [
             queryset.annotate(
                 kind=Value(kind),
@@ -472,7 +472,7 @@ class FilmFilter(django_filters.FilterSet):
                 ("service", by_service),
                 ("offer", by_offer),
                 ("region", regions),
-                *names.items(),
+                *lists.items(),
             ]
         ]
         rows = defaultdict(list)
