@@ -8,6 +8,7 @@ A facet count is the number of films the option would give with every *other* fi
 
 import hashlib
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 
 import django_filters
@@ -15,8 +16,19 @@ from django import forms
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Exists, ExpressionWrapper, F, OuterRef, Q, Value
-from django.db.models.functions import Cast, Lower
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django_countries import countries
 from django_filters.fields import ChoiceField, ModelChoiceField, ModelMultipleChoiceField
@@ -27,6 +39,7 @@ from films.models import (
     LAST_PLAUSIBLE_YEAR,
     Availability,
     Credit,
+    FacetCount,
     Film,
     Genre,
     Person,
@@ -38,6 +51,12 @@ from films.search import clean_query
 # Seconds at most; less when a scheduled change comes sooner (films/cache.py). A safety net for
 # writes that send no signal: every known change replaces the version at once.
 FACETS_TIMEOUT = 300
+
+# The director facet offers the directors with the most films in the current list; any other is
+# found by name (``director_q``). Never all of them: there are tens of thousands.
+TOP_DIRECTORS = 30
+FILM_GENRES = Film.genres.through
+SEARCH_LIMIT = 10**9  # more films than any catalogue: a limit that limits nothing (base())
 
 DECADES = [(str(d), f"{d}s") for d in range(FIRST_FILM_YEAR // 10 * 10, LAST_PLAUSIBLE_YEAR, 10)]
 
@@ -152,6 +171,10 @@ class FilmFilter(django_filters.FilterSet):
         queryset=Person.objects.all(),
         to_field_name="slug",
         method="filter_director",
+    )
+    # Narrows the director facet's options to the names that contain it; filters no film.
+    director_q = django_filters.CharFilter(
+        label="Find a director", method="filter_nothing", max_length=100
     )
     # Service and offer type are applied together in filter_queryset().
     service = SlugMultipleChoiceFilter(
@@ -317,8 +340,24 @@ class FilmFilter(django_filters.FilterSet):
 
     # --- facet counts ----------------------------------------------------------------------
 
+    NARROWING_SKIPPED = ("sort", "region", "director_q")  # they change no film's membership
+
+    def whole_catalogue(self) -> bool:
+        """No filter narrows the list: its counts are the catalogue's own (FacetCount)."""
+        return not self.active_values(skip=self.NARROWING_SKIPPED)
+
     def base(self, *skip):
-        return self.filter_queryset(Film.objects.all(), skip=skip).values("pk")
+        """The ids of the films that every filter but ``skip`` lets through, as a subquery; None
+        when no filter applies, so that counting adds no always-true ``IN (SELECT …)``."""
+        values = self.active_values(skip=(*skip, *self.NARROWING_SKIPPED))
+        if not values:
+            return None
+        films = self.filter_queryset(Film.objects.all(), skip=skip).values("pk")
+        if "q" in values:
+            # The planner cannot estimate the title search's condition and would test it again
+            # for every link row it counts; a LIMIT keeps the subquery whole: one search, hashed.
+            films = films.order_by()[:SEARCH_LIMIT]
+        return films
 
     def facets(self):
         """Every option of every filter with its count, and the total; cached per combination.
@@ -374,75 +413,145 @@ class FilmFilter(django_filters.FilterSet):
                 counts[Reviewed.YES if reviewed else Reviewed.NO] += n
         return decades, counts
 
-    @staticmethod
-    def named_counts(**facets):
-        """[(pk, slug, name, n), ...] per facet, by name (case aside), from querysets annotated
-        with ``n``: in one query (a UNION), to keep the pages that add lists within budget."""
+    def option_counts(self, values):
+        """The genre, service and offer-type counts, the genres' and services' names, and the
+        regions with offers, in one query (a UNION) of rows (kind, id, key, name, n). Counts
+        group the link tables (films' genres, offers), or read the whole catalogue's counts
+        (FacetCount) when no other filter applies."""
+        region = self.offer_region
+        services, offers = values.get("service"), values.get("offer")
+        genre_base, offer_base = self.base("genre"), self.base("service", "offer")
+        current = self.all_offers().in_region(region).order_by()
+        table = FacetCount.objects.order_by()
+
+        if genre_base is None:
+            genres = table.filter(facet=FacetCount.Facet.GENRE).annotate(oid=F("genre_id"))
+        else:
+            genres = (
+                FILM_GENRES.objects.filter(film_id__in=genre_base)
+                .values("genre_id")
+                .annotate(oid=F("genre_id"), n=Count("film_id"))
+            )
+        # Service and offer type describe the same row: each applies to the other's counts.
+        if offer_base is None and not offers:
+            by_service = table.filter(facet=FacetCount.Facet.SERVICE, region=region)
+            by_service = by_service.annotate(oid=F("service_id"))
+        else:
+            rows = current.filter(offer_type__in=offers) if offers else current
+            if offer_base is not None:
+                rows = rows.filter(film_id__in=offer_base)
+            by_service = rows.values("service_id").annotate(
+                oid=F("service_id"), n=Count("film_id", distinct=True)
+            )
+        if offer_base is None and not services:
+            by_offer = table.filter(facet=FacetCount.Facet.OFFER, region=region)
+            by_offer = by_offer.annotate(okey=F("option"))
+        else:
+            rows = current.filter(service__in=services) if services else current
+            if offer_base is not None:
+                rows = rows.filter(film_id__in=offer_base)
+            by_offer = rows.values("offer_type").annotate(
+                okey=F("offer_type"), n=Count("film_id", distinct=True)
+            )
+        regions = table.filter(facet=FacetCount.Facet.SERVICE).annotate(okey=F("region"))
+        lists = {
+            "genre-name": Genre.objects.annotate(oid=F("pk"), okey=F("slug"), oname=F("name")),
+            "service-name": StreamingService.objects.annotate(
+                oid=F("pk"), okey=F("slug"), oname=F("name")
+            ),
+        }
+        if self.whole_catalogue():
+            lists["decade"] = table.filter(facet=FacetCount.Facet.DECADE).annotate(okey=F("option"))
+            lists["films"] = table.filter(facet=FacetCount.Facet.FILMS)
         parts = [
-            queryset.annotate(kind=Value(kind), sort=Lower("name"))
-            .values_list("kind", "pk", "slug", "name", "n", "sort")
+            queryset.annotate(
+                kind=Value(kind),
+                **{
+                    column: Value(default)
+                    for column, default in (("oid", 0), ("okey", ""), ("oname", ""), ("n", 0))
+                    if column not in queryset.query.annotations
+                    and not (queryset.model is FacetCount and column == "n")
+                },
+            )
+            .values_list("kind", "oid", "okey", "oname", "n")
             .order_by()
-            for kind, queryset in facets.items()
+            for kind, queryset in [
+                ("genre", genres),
+                ("service", by_service),
+                ("offer", by_offer),
+                ("region", regions),
+                *lists.items(),
+            ]
         ]
-        rows = {kind: [] for kind in facets}
-        for kind, pk, slug, name, n, _ in (
-            parts[0].union(*parts[1:], all=True).order_by("kind", "sort", "name")
-        ):
-            rows[kind].append((pk, slug, name, n))
-        return list(rows.values())
+        rows = defaultdict(list)
+        for kind, oid, key, name, n in parts[0].union(*parts[1:], all=True).order_by():
+            rows[kind].append((oid, key, name, n))
+        return rows
+
+    def director_counts(self, values):
+        """[(pk, slug, name, n)] of the directors the facet offers, by name: the ``TOP_DIRECTORS``
+        with the most films under the other filters (whose names contain ``director_q`` when
+        given), and the chosen director whatever its count."""
+        director, search = values.get("director"), values.get("director_q")
+        base = self.base("director")
+        if base is None:
+            rows = FacetCount.objects.filter(facet=FacetCount.Facet.DIRECTOR).annotate(
+                pid=F("person_id")
+            )
+        else:
+            rows = (
+                Credit.objects.filter(role=Credit.Role.DIRECTOR, film_id__in=base)
+                .values("person_id")
+                .annotate(pid=F("person_id"), n=Count("film_id"))
+            )
+        if search:
+            rows = rows.filter(
+                Q(person__name__icontains=search) | Q(person__original_name__icontains=search)
+            )
+        order = ["-n", "pid"]  # ties by id: the top rows of an index, then their names
+        if director is not None:  # first, so that the limit keeps it
+            order.insert(0, Case(When(person=director.pk, then=0), default=1))
+        # Names by a subquery per row that PostgreSQL computes after the limit: a join would
+        # fetch one for every director before the counts are sorted.
+        person = Person.objects.filter(pk=OuterRef("pid")).order_by()
+        rows = (
+            rows.order_by(*order)
+            .annotate(
+                pslug=Subquery(person.values("slug")[:1]),
+                pname=Subquery(person.values("name")[:1]),
+            )
+            .values_list("pid", "pslug", "pname", "n")[:TOP_DIRECTORS]
+        )
+        directors = list(rows)
+        if director is not None and director.pk not in {pk for pk, *_ in directors}:
+            directors.append((director.pk, director.slug, director.name, 0))
+        return sorted(directors, key=lambda row: (row[2].lower(), row[2], row[0]))
 
     def compute_facets(self):
-        """One query per filter, genre and director together (``named_counts()``)."""
+        """Three queries: genres, services and offer types together (``option_counts()``),
+        directors, and decades with the reviewed counts (for the whole catalogue, the decades
+        come with the first, and the third counts the reviewed films)."""
         values = self.active_values()
         selected_genres = {g.slug for g in values.get("genre", [])}
         selected_services = {s.slug for s in values.get("service", [])}
         selected_offers = set(values.get("offer", []))
         director = values.get("director")
 
-        genres = Genre.objects.annotate(n=Count("films", filter=Q(films__in=self.base("genre"))))
-        directors = (
-            Person.objects.filter(credits__role=Credit.Role.DIRECTOR)
-            .annotate(
-                n=Count(
-                    "credits__film",
-                    filter=Q(credits__film__in=self.base("director")),
-                    distinct=True,
-                )
-            )
-            .filter(Q(n__gt=0) | Q(pk=getattr(director, "pk", None)))
-        )
-        genres, directors = self.named_counts(genres=genres, director=directors)
+        rows = self.option_counts(values)
+        genre_counts = {oid: n for oid, _, _, n in rows["genre"]}
+        service_counts = {oid: n for oid, _, _, n in rows["service"]}
+        offer_counts = {key: n for _, key, _, n in rows["offer"]}
+        by_name = lambda row: (row[2].lower(), row[2])  # noqa: E731
 
-        # The offer filter still applies to the service counts (and vice versa): same row.
-        service_rows = self.availability_rows(None, selected_offers).filter(
-            film__in=self.base("service", "offer")
-        )
-        services = StreamingService.objects.annotate(
-            n=Count(
-                "availabilities__film",
-                filter=Q(availabilities__in=service_rows.values("pk")),
-                distinct=True,
-            )
-        ).order_by(Lower("name"), "name")
-
-        # Grouped by region over every offer, so that the same query lists the regions that
-        # have offers (for the chooser); the counts are those of the reader's region.
-        in_scope = Q(film__in=self.base("service", "offer"))
-        if values.get("service"):
-            in_scope &= Q(service__in=values["service"])
-        offer_rows = (
-            self.all_offers()
-            .values_list("region", "offer_type")
-            .annotate(n=Count("film", distinct=True, filter=in_scope))
-            .order_by()
-        )
-        offer_counts, regions = {}, set()
-        for region, offer_type, n in offer_rows:
-            regions.add(str(region))
-            if region == self.offer_region:
-                offer_counts[offer_type] = n
-
-        decade_counts, counts = self.decade_and_reviewed_counts(values)
+        if self.whole_catalogue():
+            # The whole catalogue: its counts (FacetCount), and how many films have reviews.
+            decade_counts = {int(key): n for _, key, _, n in rows["decade"]}
+            total = sum(n for *_, n in rows["films"])
+            reviewed = self.filter_reviewed(Film.objects.all(), "reviewed", Reviewed.YES)
+            reviewed = reviewed.count() if total else 0
+            counts = {None: total, Reviewed.YES: reviewed, Reviewed.NO: total - reviewed}
+        else:
+            decade_counts, counts = self.decade_and_reviewed_counts(values)
         reviewed_choice = values.get("reviewed")
         total = counts[reviewed_choice]
 
@@ -450,14 +559,16 @@ class FilmFilter(django_filters.FilterSet):
         return {
             "total": total,
             "genre": [
-                FacetOption(slug, name, n, slug in selected_genres) for _, slug, name, n in genres
+                FacetOption(slug, name, genre_counts.get(pk, 0), slug in selected_genres)
+                for pk, slug, name, _ in sorted(rows["genre-name"], key=by_name)
             ],
             "director": [
                 FacetOption(slug, name, n, pk == getattr(director, "pk", None))
-                for pk, slug, name, n in directors
+                for pk, slug, name, n in self.director_counts(values)
             ],
             "service": [
-                FacetOption(s.slug, s.name, s.n, s.slug in selected_services) for s in services
+                FacetOption(slug, name, service_counts.get(pk, 0), slug in selected_services)
+                for pk, slug, name, _ in sorted(rows["service-name"], key=by_name)
             ],
             "offer": [
                 FacetOption(value, label, offer_counts.get(value, 0), value in selected_offers)
@@ -471,5 +582,5 @@ class FilmFilter(django_filters.FilterSet):
                 FacetOption(choice.value, choice.label, counts[choice], reviewed_choice == choice)
                 for choice in Reviewed
             ],
-            "regions": sorted(regions),
+            "regions": sorted({key for _, key, _, _ in rows["region"]}),
         }

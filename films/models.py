@@ -194,11 +194,14 @@ class Person(WrittenFilesMixin, models.Model):
 
 class StreamingServiceQuerySet(models.QuerySet):
     def with_film_counts(self, region: str | None = None):
-        """Each service with ``film_count``: how many films it offers today (in ``region``)."""
-        current = Availability.objects.current()
+        """Each service with ``film_count``: how many films it offers today (in ``region``;
+        from the film list's counts, FacetCount, so that the two agree)."""
         if region:
-            current = current.in_region(region)
-        current = current.values("pk")
+            counts = FacetCount.objects.filter(
+                facet=FacetCount.Facet.SERVICE, region=region, service=models.OuterRef("pk")
+            )
+            return self.annotate(film_count=Coalesce(models.Subquery(counts.values("n")[:1]), 0))
+        current = Availability.objects.current().values("pk")
         return self.annotate(
             film_count=models.Count(
                 "availabilities__film", filter=Q(availabilities__in=current), distinct=True
@@ -335,7 +338,8 @@ class Film(WrittenFilesMixin, models.Model):
     class Meta:
         ordering = ["title", "year"]
         indexes = [
-            models.Index(fields=["year"], name="film_year_idx"),
+            # With the id: the facet counts' year and decade filters read the index alone.
+            models.Index(fields=["year", "id"], name="film_year_id_idx"),
             models.Index(fields=["title"], name="film_title_idx"),
             GinIndex(fields=["search_vector"], name="film_search_idx"),
             # The film list's "Highest rated" and "Recently reviewed" orders (films.filters).
@@ -459,7 +463,8 @@ class Credit(models.Model):
     class Meta:
         ordering = ["film", "role", "order", "pk"]
         indexes = [
-            models.Index(fields=["role", "person"], name="credit_role_person_idx"),
+            # The director facet groups a role's credits by person, counting films: covering.
+            models.Index(fields=["role", "person", "film"], name="credit_role_person_film_idx"),
             models.Index(fields=["film", "role", "order"], name="credit_film_role_order_idx"),
         ]
         constraints = [
@@ -665,6 +670,18 @@ class Availability(models.Model):
             ),
             models.Index(fields=["service", "first_seen"], name="avail_service_first_seen_idx"),
             models.Index(fields=["service", "ended"], name="avail_service_ended_idx"),
+            # The service and offer-type facets: a region's current offers, by service or by
+            # offer type, with the film (index-only scans).
+            models.Index(
+                fields=["region", "service", "offer_type", "film"],
+                condition=Q(ended__isnull=True),
+                name="avail_current_service_idx",
+            ),
+            models.Index(
+                fields=["region", "offer_type", "film"],
+                condition=Q(ended__isnull=True),
+                name="avail_current_offer_idx",
+            ),
             # The stale-offers list: open offers by the date they were last checked.
             models.Index(
                 fields=["last_checked"],
@@ -738,6 +755,64 @@ FILM_SEARCH = SearchFields(
     tie_break=("title", "year", "pk"),
 )
 PERSON_SEARCH = SearchFields(primary=("name", "original_name"), tie_break=("name", "pk"))
+
+
+class FacetCountQuerySet(models.QuerySet):
+    def for_home(self, region: str):
+        """The home page's ways into the catalogue: the genres and decades with their films,
+        and the services with those they offer in ``region``, in one query."""
+        return self.filter(
+            Q(region="", facet__in=[FacetCount.Facet.GENRE, FacetCount.Facet.DECADE])
+            | Q(region=region, facet=FacetCount.Facet.SERVICE)
+        ).select_related("genre", "service")
+
+
+class FacetCount(models.Model):
+    """How many films each option of the film list's filters gives when nothing is filtered:
+    the counts of the unfiltered film list and of the home page. films/counts.py keeps them
+    current, in the same transaction as the change; a row with no films is deleted."""
+
+    class Facet(models.TextChoices):
+        FILMS = "films", "Films"
+        GENRE = "genre", "Genre"
+        DIRECTOR = "director", "Director"
+        DECADE = "decade", "Decade"
+        SERVICE = "service", "Streaming service"
+        OFFER = "offer", "Offer type"
+
+    facet = models.CharField(max_length=20, choices=Facet)
+    # Offers are per country: the service and offer-type counts are a region's, the rest "".
+    region = models.CharField(max_length=2, blank=True)
+    # The option: a genre's, person's or service's id, an offer type, a decade; "" for films.
+    option = models.CharField(max_length=40, blank=True)
+    genre = models.ForeignKey(
+        Genre, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    service = models.ForeignKey(
+        StreamingService, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    n = models.PositiveIntegerField("films")
+
+    objects = FacetCountQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["facet", "region", "-n", "option"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["facet", "region", "option"], name="facet_count_unique_option"
+            ),
+        ]
+        indexes = [
+            # The director facet's most frequent directors.
+            models.Index(fields=["facet", "region", "-n"], name="facet_count_top_idx"),
+        ]
+
+    def __str__(self):
+        where = f" in {self.region}" if self.region else ""
+        return f"{self.facet} {self.option}{where}: {self.n}"
 
 
 class SlugHistory(models.Model):

@@ -40,7 +40,7 @@ def filter_query(query, *, drop=(), region=None):
     filters depend on the region and it is not the site's default, the feed's address names it;
     an address's invalid region is left out."""
     query = query.copy()
-    for name in ("page", "sort", *drop):
+    for name in ("page", "sort", "director_q", *drop):
         query.pop(name, None)
     if region_clean(query.get(REGION_PARAM)) is None:
         query.pop(REGION_PARAM, None)
@@ -100,8 +100,9 @@ class FilmListView(seo.PageMetaMixin, RegionMixin, LenientPaginationMixin, Filte
 
     def get_context_data(self, **kwargs):
         self.facets = self.filterset.facets()
-        if self.facets["fresh"]:  # exact for this request: spares the paginator its COUNT
-            self.known_count = self.facets["total"]
+        # Counts of the catalogue as it is (cached ones are of the current version, which every
+        # change and every scheduled publication replaces): this spares the paginator its COUNT.
+        self.known_count = self.facets["total"]
         context = super().get_context_data(**kwargs)
         region = self.filterset.offer_region
         # A valid region in the address stays in the links this page emits (form, film cards).
@@ -110,6 +111,7 @@ class FilmListView(seo.PageMetaMixin, RegionMixin, LenientPaginationMixin, Filte
         context.update(
             self.region_context(region, self.facets["regions"]),
             url_region=url_region,
+            director_q=self.filterset.active_values().get("director_q", ""),
             region_query=region_query,
             clear_url=self.request.path + region_query,
             facets=self.facets,
@@ -152,7 +154,7 @@ class FilmListView(seo.PageMetaMixin, RegionMixin, LenientPaginationMixin, Filte
         sort is left out (the same films in another order), the region too (the same films, with
         another country's offers: the default region's page stands for them), and stray
         parameters with them."""
-        values = self.filterset.active_values(skip=("sort", "region"))
+        values = self.filterset.active_values(skip=("sort", "region", "director_q"))
         preset = self.get_preset()
         query = {}
         for name in self.filterset.filters:

@@ -2,8 +2,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Exists, F, OuterRef
-from django.db.models.functions import Lower
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,7 +10,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from taggit.models import Tag, TaggedItem
 
 from films import seo
-from films.models import Credit, Film, Genre, Person, StreamingService
+from films.models import Credit, FacetCount, Film, Person
 from films.pagination import LenientPaginationMixin
 from films.regions import cookie_region, vary_on_region
 from films.search import (
@@ -43,22 +42,22 @@ class HomeView(seo.PageMetaMixin, ListView):
 
     def get_context_data(self, **kwargs):
         stories = list(self.object_list)
-        decades = (
-            Film.objects.annotate(decade=F("year") / 10 * 10)
-            .values_list("decade")
-            .annotate(film_count=Count("pk"))
-            .order_by("decade")
-        )
+        # The film list's own counts (FacetCount), so that the two pages agree.
+        genres, services, decades = [], [], []
+        for row in FacetCount.objects.for_home(cookie_region(self.request)):
+            if row.facet == FacetCount.Facet.DECADE:
+                decades.append((int(row.option), f"{row.option}s", row.n))
+            else:
+                item = row.genre if row.facet == FacetCount.Facet.GENRE else row.service
+                item.film_count = row.n
+                (genres if row.facet == FacetCount.Facet.GENRE else services).append(item)
+        by_name = lambda item: (item.name.lower(), item.name)  # noqa: E731
         return super().get_context_data(
             lead=stories[0] if stories else None,
             latest=stories[1:],
-            decades=[(decade, f"{decade}s", n) for decade, n in decades],
-            genres=Genre.objects.annotate(film_count=Count("films"))
-            .filter(film_count__gt=0)
-            .order_by(Lower("name"), "name"),
-            services=StreamingService.objects.with_film_counts(cookie_region(self.request))
-            .filter(film_count__gt=0)
-            .order_by(Lower("name"), "name"),
+            decades=sorted(decades),
+            genres=sorted(genres, key=by_name),
+            services=sorted(services, key=by_name),
             **kwargs,
         )
 

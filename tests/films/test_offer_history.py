@@ -416,7 +416,7 @@ def add_history(service, n, start=0):
 def test_service_page_and_feed_query_counts_are_constant(client):
     service = make_service("Mubi")
     pages = [
-        (service.get_absolute_url(), 9),
+        (service.get_absolute_url(), 8),
         *[
             (reverse(f"films:service_{kind}", kwargs={"slug": "mubi"}), 2)
             for kind in ("new_feed", "new_atom", "left_feed", "left_atom")

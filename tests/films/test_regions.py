@@ -387,7 +387,8 @@ def test_the_region_adds_no_query_to_the_list(client, offers):
     plain = count_queries(client, LIST, {"service": "netflix"})
     cache.clear()
     client.cookies[REGION_COOKIE] = "GB"
-    # 8, and on an empty cache the one that finds the next scheduled change.
+    # 7, and on an empty cache the two that bring the review sort keys up to date and find the
+    # next scheduled change.
     assert count_queries(client, LIST, {"service": "netflix", "region": "US"}) == plain == 9
 
 

@@ -14,6 +14,7 @@ from django_countries import countries
 from taggit.models import Tag, TaggedItem
 
 from films.cache import bump as catalogue_bump
+from films.counts import facet_counts_rebuild
 from films.models import Availability, Credit, Film, Genre, Person, StreamingService
 from films.slugs import SlugAllocator, slug_base
 from reviews.artwork.demo import demo_artwork_add
@@ -73,6 +74,7 @@ class Command(BaseCommand):
                 services = self.load_services(data.get("services", []))
                 people = self.load_people(data.get("people", []))
                 films = self.load_films(data.get("films", []), services=services, people=people)
+                facet_counts_rebuild()  # the bulk writes sent no signals
                 if not no_reviews:
                     self.load_reviews(data.get("reviews", []), folder=catalogue.parent / "reviews")
         except KeyError as exc:
