@@ -41,8 +41,10 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
+from django.db import DatabaseError
 from django.http import HttpResponse
 from django.middleware.csp import get_nonce
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date, split_header_value
@@ -161,7 +163,10 @@ class PageCacheMiddleware:
         if not settings.PAGE_CACHE_ENABLED or not may_be_cached(request):
             return mark_personal(request, self.get_response(request))
         now = timezone.now()
-        version = current_version(now)
+        try:
+            version = current_version(now)
+        except DatabaseError:  # the view will meet it too, and answer with the 503 page
+            version = None
         if version is None:  # the cache is unavailable: no page cache
             return mark_personal(request, self.get_response(request))
         key = page_key(request, version)
@@ -182,14 +187,24 @@ class PageCacheMiddleware:
 
 
 def may_be_cached(request) -> bool:
-    """May ``request`` be answered from the cache? Not with a session (staff, previews: anyone
-    logged in has one) or a message waiting to be shown."""
+    """May ``request`` be answered from the cache? Only for a public page, and not with a
+    session (staff, previews: anyone logged in has one) or a message waiting to be shown.
+    Other addresses (the admin, health checks, media) never touch the cache here."""
     cookies = request.COOKIES
     return (
         request.method in CACHEABLE_METHODS
         and settings.SESSION_COOKIE_NAME not in cookies
         and CookieStorage.cookie_name not in cookies
+        and public_page(request)
     )
+
+
+def public_page(request) -> bool:
+    try:
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+    except Resolver404:
+        return False
+    return match.view_name in PUBLIC_PAGES
 
 
 def may_store(request, response) -> bool:
