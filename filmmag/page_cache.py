@@ -4,11 +4,13 @@ What: the pages in ``PUBLIC_PAGES`` (lists, detail pages, search, feeds, sitemap
 GET and HEAD, answered 200 to a reader with no session, in the default cache (Redis when
 REDIS_URL is set; a cache that is down is no page cache, never an error).
 
-Key: method, scheme, host, path and query string, the reader's own region (the ``region``
-cookie or the site's default; ``?region=`` is in the query string) and the catalogue version
-(films/cache.py). Any save an editor makes replaces the version, so no page from before it is
-reachable at the next request; a scheduled publication or expiry replaces it at its time, and
-no entry is kept past that time (nor past midnight, when "new on" lists move on a day).
+Key: method, scheme, host, path and query string, and the reader's own region (the ``region``
+cookie or the site's default; ``?region=`` is in the query string). Each entry holds the
+catalogue version (films/cache.py) it was made at, and is served only at that version: any save
+an editor makes replaces the version, so no page from before it is served at the next request;
+a scheduled publication or expiry replaces it at its time, and no entry is kept past that time
+(nor past midnight, when "new on" lists move on a day). The version and the page come in one
+read (MGET), rather than two with the version in the key.
 
 Never stored, nor served from the cache: requests with a session or messages cookie (staff,
 editors, previews; an authenticated user always has one), other methods, and responses that are
@@ -37,6 +39,7 @@ import hashlib
 import re
 from dataclasses import astuple, dataclass
 from datetime import datetime, time, timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
@@ -50,7 +53,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control, pa
 from django.utils.http import http_date, split_header_value
 from django.utils.text import compress_string
 
-from films.cache import CatalogueVersion, current_version
+from films.cache import VERSION_KEY, CatalogueVersion, current_version
 from films.regions import cookie_region
 
 PUBLIC_PAGES = frozenset(
@@ -163,16 +166,18 @@ class PageCacheMiddleware:
         if not settings.PAGE_CACHE_ENABLED or not may_be_cached(request):
             return mark_personal(request, self.get_response(request))
         now = timezone.now()
+        key = page_key(request)
+        # One round trip: the page, and the version it must have been made at to be served.
+        found = cache.get_many([VERSION_KEY, key])
         try:
-            version = current_version(now)
+            version = current_version(now, stored=found.get(VERSION_KEY))
         except DatabaseError:  # the view will meet it too, and answer with the 503 page
             version = None
         if version is None:  # the cache is unavailable: no page cache
             return mark_personal(request, self.get_response(request))
-        key = page_key(request, version)
-        stored = cache.get(key)
-        if stored is not None:
-            return Entry(*stored).response(request, until=seconds_until_change(version, now))
+        match found.get(key):
+            case (version.number, *stored):
+                return Entry(*stored).response(request, until=seconds_until_change(version, now))
         response = self.get_response(request)
         if not may_store(request, response):
             return mark_personal(request, response)
@@ -182,7 +187,7 @@ class PageCacheMiddleware:
         stored_at = timezone.now()
         timeout = min(settings.PAGE_CACHE_TIMEOUT, seconds_until_change(version, stored_at))
         if timeout > 0:
-            cache.set(key, astuple(entry), timeout)
+            cache.set(key, (version.number, *astuple(entry)), timeout)
         return entry.response(request, until=seconds_until_change(version, stored_at))
 
 
@@ -200,8 +205,14 @@ def may_be_cached(request) -> bool:
 
 
 def public_page(request) -> bool:
+    urlconf = getattr(request, "urlconf", None) or settings.ROOT_URLCONF
+    return _is_public(request.path_info, urlconf)
+
+
+@lru_cache(maxsize=4096)  # resolving is a good part of a hit's time; paths repeat
+def _is_public(path: str, urlconf: str) -> bool:
     try:
-        match = resolve(request.path_info, getattr(request, "urlconf", None))
+        match = resolve(path, urlconf)
     except Resolver404:
         return False
     return match.view_name in PUBLIC_PAGES
@@ -233,10 +244,12 @@ def _split(response, header: str) -> list[str]:
     return list(split_header_value(response.get(header, "")))
 
 
-def page_key(request, version: CatalogueVersion) -> str:
+def page_key(request) -> str:
+    """The page's key. The catalogue version is not in it but in the entry, so that one read
+    brings both; an entry made at another version is a miss, and is replaced."""
     url = request.build_absolute_uri()  # scheme and host: pages carry absolute links
     digest = hashlib.sha256(url.encode()).hexdigest()
-    return f"{KEY_PREFIX}:{version.number}:{request.method}:{cookie_region(request)}:{digest}"
+    return f"{KEY_PREFIX}:{request.method}:{cookie_region(request)}:{digest}"
 
 
 def seconds_until_change(version: CatalogueVersion, now: datetime) -> int:
