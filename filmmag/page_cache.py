@@ -155,9 +155,9 @@ class Entry:
 
 
 class PageCacheMiddleware:
-    """Placed before the session middleware: a hit costs two cache reads (the catalogue
-    version, the page) and no session, no user, no query. The setting ``PAGE_CACHE_ENABLED``
-    is read at every request, so it can be switched in tests and benchmarks."""
+    """Placed before the session middleware: a hit costs one cache read (the catalogue
+    version and the page together) and no session, no user, no query. The setting
+    ``PAGE_CACHE_ENABLED`` is read at every request, so tests and benchmarks can switch it."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -182,7 +182,7 @@ class PageCacheMiddleware:
         if not may_store(request, response):
             return mark_personal(request, response)
         # Made from data read after ``version`` was: a change since then has replaced the
-        # version, so this entry is unreachable rather than stale.
+        # version, so this entry will never be served rather than be served stale.
         entry = Entry.of(response, made_at=now)
         stored_at = timezone.now()
         timeout = min(settings.PAGE_CACHE_TIMEOUT, seconds_until_change(version, stored_at))
