@@ -53,6 +53,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control, pa
 from django.utils.http import http_date, split_header_value
 from django.utils.text import compress_string
 
+from filmmag.cache import cache_is_down
 from films.cache import VERSION_KEY, CatalogueVersion, current_version
 from films.regions import cookie_region
 
@@ -169,6 +170,9 @@ class PageCacheMiddleware:
         key = page_key(request)
         # One round trip: the page, and the version it must have been made at to be served.
         found = cache.get_many([VERSION_KEY, key])
+        if VERSION_KEY not in found and cache_is_down(cache):
+            # Finding the next scheduled change (a query) would be for a version nobody keeps.
+            return mark_personal(request, self.get_response(request))
         try:
             version = current_version(now, stored=found.get(VERSION_KEY))
         except DatabaseError:  # the view will meet it too, and answer with the 503 page
