@@ -183,6 +183,13 @@ class ResilientRedisCacheClient(RedisCacheClient):
         return self._guarded("clear", False)
 
 
+def cache_is_down(backend) -> bool:
+    """Is ``backend`` a ResilientRedisCache whose Redis is not answering? Callers that would
+    do work only to fill the cache (a query for a value to store) can skip it."""
+    outage = getattr(backend, "_options", {}).get("outage")
+    return outage is not None and outage.down_since is not None
+
+
 class ResilientRedisCache(RedisCache):
     """RedisCache whose errors are misses. OPTIONS["retry_after"]: seconds between attempts
     while Redis is unreachable (default 5); the other OPTIONS go to redis-py as usual."""

@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "filmmag.limits.RequestLimitsMiddleware",
+    # Before the session: a page from the cache needs no session, user or query.
+    "filmmag.page_cache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -188,6 +190,16 @@ if REDIS_URL:
     # Sessions are cached in Redis and stored in the database, so editors stay logged in
     # through a cache flush and can log in and work while Redis is down.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# The page cache (filmmag/page_cache.py): whole public pages for readers with no session, kept
+# for at most DJANGO_PAGE_CACHE_SECONDS and never past the next scheduled change. Browsers may
+# reuse a page for DJANGO_PAGE_CACHE_MAX_AGE seconds, a CDN for DJANGO_PAGE_CACHE_S_MAXAGE and
+# then DJANGO_PAGE_CACHE_STALE seconds more while it asks again.
+PAGE_CACHE_ENABLED = env_bool("DJANGO_PAGE_CACHE", True)
+PAGE_CACHE_TIMEOUT = int(os.environ.get("DJANGO_PAGE_CACHE_SECONDS", "600"))
+PAGE_CACHE_MAX_AGE = int(os.environ.get("DJANGO_PAGE_CACHE_MAX_AGE", "30"))
+PAGE_CACHE_S_MAXAGE = int(os.environ.get("DJANGO_PAGE_CACHE_S_MAXAGE", "60"))
+PAGE_CACHE_STALE_WHILE_REVALIDATE = int(os.environ.get("DJANGO_PAGE_CACHE_STALE", "30"))
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

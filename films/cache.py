@@ -76,10 +76,14 @@ def next_change_after(now: datetime) -> datetime | None:
     return min(times, default=None)
 
 
-def current_version(now: datetime | None = None) -> CatalogueVersion | None:
-    """The version in force at ``now``; None when the cache is unavailable."""
+def current_version(
+    now: datetime | None = None, *, stored: object = None
+) -> CatalogueVersion | None:
+    """The version in force at ``now``; None when the cache is unavailable. ``stored``: the
+    value of ``VERSION_KEY`` when the caller has read it already (with other keys, in one
+    round trip to the cache)."""
     now = now or timezone.now()
-    version = _stored()
+    version = version_of(stored) if stored is not None else _stored()
     if version is not None and version.is_current(now):
         return version
     _refresh_due(now)
@@ -172,7 +176,11 @@ def _store(version: CatalogueVersion) -> None:
 
 
 def _stored() -> CatalogueVersion | None:
-    match cache.get(VERSION_KEY):
+    return version_of(cache.get(VERSION_KEY))
+
+
+def version_of(value: object) -> CatalogueVersion | None:
+    match value:
         case (int() as number, datetime() | None as next_change_at):
             return CatalogueVersion(number, next_change_at)
     return None

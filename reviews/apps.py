@@ -8,6 +8,7 @@ class ReviewsConfig(AppConfig):
     verbose_name = "Reviews"
 
     def ready(self):
+        from django.contrib.auth import get_user_model
         from taggit.models import Tag
 
         from films import slugs
@@ -44,6 +45,22 @@ class ReviewsConfig(AppConfig):
         # A renamed or deleted tag changes tag pages and the pages that link to them.
         post_save.connect(catalogue_changed, sender=Tag, dispatch_uid="catalogue-tag")
         post_delete.connect(catalogue_changed, sender=Tag, dispatch_uid="catalogue-tag")
+        # Bylines show their author's name. A new user, a log-in (last_login) or a rehashed
+        # password shows nowhere, and must not throw every cached page away.
+        user = get_user_model()
+        post_save.connect(author_changed, sender=user, dispatch_uid="catalogue-author")
+        post_delete.connect(catalogue_changed, sender=user, dispatch_uid="catalogue-author")
+
+
+UNSEEN_USER_FIELDS = frozenset({"last_login", "password"})
+
+
+def author_changed(created=False, update_fields=None, **kwargs):
+    from films.cache import catalogue_changed
+
+    if created or (update_fields is not None and set(update_fields) <= UNSEEN_USER_FIELDS):
+        return
+    catalogue_changed()
 
 
 def _film_page_reviews() -> Prefetch:

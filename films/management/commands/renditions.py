@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from films.cache import bump
 from films.images import STORAGE_ERRORS, PictureNotSaved
 from films.pictures import RENDITION_DIR, RenditionsField, rendition_key, rendition_names
 
@@ -89,6 +90,8 @@ class Command(BaseCommand):
                         **{field.attname: getattr(row, field.attname)}
                     )
                 made += 1
+        if made:
+            bump(reschedule=False)  # the rows were updated without signals; pages show them
         self.stdout.write(f"Made the renditions of {made} picture(s).")
 
     @staticmethod
