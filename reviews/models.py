@@ -583,10 +583,14 @@ def film_review_keys_refresh_all(*, now=None) -> int:
 
 def film_review_keys_refresh_due(now) -> None:
     """The keys of the films whose reviews were published or expired by themselves since they
-    were computed: one UPDATE on an index, which finds no row when nothing is due. Run by the
+    were computed: a read of an index, and an UPDATE when something is due. Run by the
     catalogue version before the reader who comes at or after such a time reads the film list
-    (films.cache.register_due_refresh); two readers doing it at once do the same work twice."""
-    Film.objects.filter(review_keys_stale_at__lte=now).update(**film_review_keys(now))
+    (films.cache.register_due_refresh); two readers doing it at once do the same work twice.
+    A read first: most rollovers find nothing due, and a write (even of no row) would keep that
+    reader, and with read replicas every reader, on the primary (filmmag/db_router.py)."""
+    due = Film.objects.filter(review_keys_stale_at__lte=now)
+    if due.exists():
+        due.update(**film_review_keys(now))
 
 
 class ReviewAction(models.TextChoices):

@@ -49,6 +49,8 @@ def seen(tmp_path_factory):
             "DJANGO_MEDIA_ROOT": str(tmp_path_factory.mktemp("media")),
             "DJANGO_REPLICA_MAX_LAG_SECONDS": str(MAX_LAG_SECONDS),
             "DJANGO_REPLICA_CHECK_SECONDS": "0",
+            # Where a made page's queries go: a page from the page cache makes none.
+            "DJANGO_PAGE_CACHE": "false",
             "DJANGO_REPLICA_STICKY_SECONDS": str(STICKY_SECONDS),
             "FILMMAG_TEST_PAIR": json.dumps(
                 {
