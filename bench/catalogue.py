@@ -67,12 +67,14 @@ class Size:
         )
 
 
-def database_url(engine: str, scale: float, *, server: str | None = None, name: str = "") -> str:
+def database_url(
+    engine: str, scale: float, *, server: str = "", name: str = "", folder: Path = BENCH_DIR
+) -> str:
     """Where the catalogue of ``scale`` lives: its own database on ``server`` (DATABASE_URL's
-    server, else 127.0.0.1) for PostgreSQL, a file under .bench/ for SQLite."""
+    server, else 127.0.0.1) for PostgreSQL, a file in ``folder`` (.bench/) for SQLite."""
     name = name or f"filmmag_bench_{Size.at(scale).films}"
     if engine == "sqlite":
-        return f"sqlite:///{BENCH_DIR / f'{name}.sqlite3'}"
+        return f"sqlite:///{Path(folder).resolve() / f'{name}.sqlite3'}"
     server = server or os.environ.get("DATABASE_URL", "")
     if not server.startswith(("postgres://", "postgresql://")):
         server = DEFAULT_SERVER
@@ -118,7 +120,7 @@ def drop_database(url: str) -> None:
 
 def _create_database(url: str) -> None:
     if url.startswith("sqlite:"):
-        BENCH_DIR.mkdir(exist_ok=True)
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         return
     with _server(url) as server:
         exists = server.execute(
