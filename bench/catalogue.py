@@ -43,6 +43,8 @@ DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 # The schema the loader writes; later migrations run after the load (see the docstring).
 LOAD_MIGRATIONS = {"films": "0010_updated_at", "reviews": "0011_search"}
 MARKER = "bench_catalogue"
+# What `make bench` measures: 100,000 films on PostgreSQL, 10,000 on SQLite.
+DEFAULT_SCALE = {"postgresql": 1.0, "sqlite": 0.1}
 
 
 @dataclass(frozen=True)
@@ -98,15 +100,26 @@ def say(message: str) -> None:
 
 
 # Server-level work on PostgreSQL, over a connection of its own to the maintenance database.
-def _server(url: str):
+def _server(url: str, **options):
     import psycopg
 
     parts = urlsplit(url)
-    return psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True)
+    return psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True, **options)
 
 
 def _pg_name(url: str) -> str:
     return urlsplit(url).path.lstrip("/")
+
+
+def postgresql_reachable() -> bool:
+    """Whether the server the PostgreSQL catalogue would live on answers."""
+    import psycopg
+
+    try:
+        _server(database_url("postgresql", 1.0), connect_timeout=3).close()
+    except psycopg.Error:
+        return False
+    return True
 
 
 def drop_database(url: str) -> None:

@@ -52,7 +52,6 @@ from catalogue import say  # noqa: E402
 MODES = ("recomputed", "cached", "page cache")
 WRK_MODES = ("cached", "page cache")  # under load a cache cannot be emptied per request
 PAGE_CACHE_SETTING = "PAGE_CACHE_ENABLED"
-DEFAULT_SCALE = {"postgresql": 1.0, "sqlite": 0.1}
 MIN_REQUESTS = 5
 
 
@@ -90,10 +89,10 @@ def run_both(args) -> int:
     process of its own (Django is configured once per process)."""
     codes = []
     for engine, scale in (
-        ("postgresql", args.scale or DEFAULT_SCALE["postgresql"]),
+        ("postgresql", args.scale or catalogue.DEFAULT_SCALE["postgresql"]),
         ("sqlite", args.sqlite_scale),
     ):
-        if engine == "postgresql" and not postgresql_reachable():
+        if engine == "postgresql" and not catalogue.postgresql_reachable():
             say("PostgreSQL does not answer (DATABASE_URL's server or 127.0.0.1:5432): skipped")
             continue
         command = [sys.executable, __file__, "--engine", engine, "--scale", str(scale)]
@@ -109,20 +108,8 @@ def run_both(args) -> int:
     return max(codes, default=0)
 
 
-def postgresql_reachable() -> bool:
-    import psycopg
-
-    url = catalogue.database_url("postgresql", 1.0)
-    server = re.sub(r"/[^/]*$", "/postgres", url)
-    try:
-        psycopg.connect(server, connect_timeout=3).close()
-    except psycopg.Error:
-        return False
-    return True
-
-
 def run_engine(args) -> int:
-    scale = args.scale if args.scale is not None else DEFAULT_SCALE[args.engine]
+    scale = args.scale if args.scale is not None else catalogue.DEFAULT_SCALE[args.engine]
     url = catalogue.database_url(args.engine, scale, name=args.name, folder=args.data_dir)
     files = Path(tempfile.mkdtemp(prefix="filmmag-bench-"))
     catalogue.configure(url)
