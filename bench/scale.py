@@ -343,14 +343,14 @@ def wrk_page(wrk: str, base: str, row: dict, mode: str, bare_url: str, args) -> 
             with urllib.request.urlopen(base + path, timeout=120) as answer:
                 answer.read()
     bare, page, errors = [], [], 0
-    for _ in range(args.wrk_rounds):
+    # A page slower than a second gets one round: its ratio is small enough as it is.
+    for _ in range(args.wrk_rounds if median_s < 1 else 1):
         rps, failed = run_wrk(wrk, base + bare_url, args.wrk_duration)
         bare.append(rps)
         rps, failed_page = run_wrk(wrk, base + row["url"], duration)
         page.append(rps)
         errors += failed + failed_page
-        # The requests wrk left queued (up to 6 on 2 workers) end before the next round.
-        time.sleep(min(10.0, 0.2 + 3 * median_s))
+        wait_until_idle(base + bare_url)
     bare_rps, page_rps = statistics.median(bare), statistics.median(page)
     return {
         "bare_rps": round(bare_rps, 1),
@@ -360,6 +360,23 @@ def wrk_page(wrk: str, base: str, row: dict, mode: str, bare_url: str, args) -> 
         "seconds": duration,
         "errors": errors,
     }
+
+
+def wait_until_idle(url: str, timeout: float = 300) -> None:
+    """Until both workers are free: wrk stops with up to 8 requests still queued, and a slow
+    page's would hold up the next bare round. Free when 4 bare requests at once are quick."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def quick(_) -> bool:
+        began = time.perf_counter()
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=timeout) as answer:
+            answer.read()
+        return time.perf_counter() - began < 0.1
+
+    deadline = time.monotonic() + timeout
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        while time.monotonic() < deadline and not all(pool.map(quick, range(4))):
+            time.sleep(0.2)
 
 
 def run_wrk(wrk: str, url: str, duration: float) -> tuple[float, int]:
@@ -449,9 +466,13 @@ def print_table(report: dict) -> None:
         if wrk:
             for mode in WRK_MODES:
                 ratio = row.get("wrk", {}).get(mode, {}).get("ratio")
-                line += f" {('1/' + format(1 / ratio, '.1f')) if ratio else '-':>10}"
+                shown = "-" if ratio is None else f"1/{1 / ratio:.1f}" if ratio else "0"
+                line += f" {shown:>10}"
         say(line)
-    say("(! = not 200; n = timed requests; queries: recomputed / counts cached / page cache)")
+    say(
+        "(! = not 200; n = timed requests; queries: recomputed / counts cached / page cache; "
+        "ratio 0: no request finished)"
+    )
 
 
 if __name__ == "__main__":
