@@ -29,7 +29,8 @@ help:
 	@echo "make restore ARCHIVE=path  replace database + media with a backup (asks first)"
 	@echo "make load    gunicorn + demo data under wrk on 127.0.0.1 (DURATION=60s CONNECTIONS=32)"
 	@echo "make lint    ruff check + format check;  make check  Django checks + missing migrations"
-	@echo "make bench   query counts and timings, renditions and image bytes per page"
+	@echo "make bench   every page at 100,000 films (PostgreSQL) and 10,000 (SQLite): times, queries,"
+	@echo "             bytes, req/s next to a bare view; searches; renditions and image bytes"
 	@echo "make lighthouse  Lighthouse scores (mobile, desktop) of the demo on 127.0.0.1; reports in artifacts/lighthouse/"
 	@echo "make editor  new admin password for 'editor' (and unlock it)"
 
@@ -87,8 +88,15 @@ check: $(VENV)/.installed-dev
 	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-make-check-only}" $(PY) manage.py check
 	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-make-check-only}" $(PY) manage.py makemigrations --check --dry-run
 
+# The synthetic catalogues are kept (PostgreSQL database filmmag_bench_<films>, .bench/ for
+# SQLite) and reused; BENCH_OPTIONS="--rebuild" builds them again, "--skip-wrk" skips the load.
 bench: $(VENV)/.installed-dev
-	$(PY) bench/run.py
+	@command -v wrk >/dev/null 2>&1 || apt-get install -y -qq wrk >/dev/null 2>&1 \
+		|| { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } \
+		|| echo "wrk not found (sudo apt-get install wrk): no requests/s ratios"
+	$(PY) bench/scale.py --engine both $(BENCH_OPTIONS)
+	$(PY) bench/run.py --catalogue
+	$(PY) bench/run.py --only pictures
 
 # Lighthouse from npm, pinned in its own package.json so the test suite's node_modules stay small;
 # it drives Debian's Chromium (CHROME_PATH).

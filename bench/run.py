@@ -1,11 +1,15 @@
 """Queries per request and response times of the public pages as the catalogue grows; the
 time a large poster's renditions take; the picture bytes a reader's browser fetches.
 
-    make bench                      # 100, 1,000 and 5,000 films in a throw-away SQLite database
+    .venv/bin/python bench/run.py   # 100, 1,000 and 5,000 films in a throw-away SQLite database
     .venv/bin/python bench/run.py --sizes 100 1000 --requests 10
     .venv/bin/python bench/run.py --only pictures
     .venv/bin/python bench/run.py --only search     # the search page and the film list's box
+    .venv/bin/python bench/run.py --catalogue       # searches on make bench's catalogue
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/filmmag_bench .venv/bin/python bench/run.py
+
+`make bench` runs bench/scale.py (every kind of page on bench/catalogue.py's catalogue), then
+the searches on that catalogue (--catalogue) and the pictures (--only pictures).
 
 With DATABASE_URL the script migrates that database and ADDS its generated films to it: give
 it an empty one. Pages are rendered by Django's test client with DEBUG off, in one process,
@@ -178,7 +182,14 @@ def pages() -> list[tuple[str, str]]:
     ]
 
 
-def search_pages() -> list[tuple[str, str]]:
+# The searches, for films built here ("Film 42", "Person 17") and for bench/catalogue.py's.
+SEARCHES = {
+    "built": ["Film 42", "Person 17", "Persn 17", "what did not work", "film"],
+    "catalogue": ["The Silent River", "Anna Ozu", "Ana Ozu", "camera lingers on faces", "the"],
+}
+
+
+def search_pages(data: str = "built") -> list[tuple[str, str]]:
     """(label, URL) of searches: the search page (films, people and reviews) and the film
     list's title box, which uses the same engine (films.search)."""
     from urllib.parse import urlencode
@@ -186,14 +197,15 @@ def search_pages() -> list[tuple[str, str]]:
     from django.urls import reverse
 
     search, films = reverse("reviews:search"), reverse("films:film_list")
+    title, name, typo, words, common = SEARCHES[data]
     return [
-        ("search, a title", f"{search}?{urlencode({'q': 'Film 42'})}"),
-        ("search, a name", f"{search}?{urlencode({'q': 'Person 17'})}"),
-        ("search, a typo", f"{search}?{urlencode({'q': 'Persn 17'})}"),
-        ("search, review words", f"{search}?{urlencode({'q': 'what did not work'})}"),
-        ("search, common word", f"{search}?{urlencode({'q': 'film'})}"),
+        ("search, a title", f"{search}?{urlencode({'q': title})}"),
+        ("search, a name", f"{search}?{urlencode({'q': name})}"),
+        ("search, a typo", f"{search}?{urlencode({'q': typo})}"),
+        ("search, review words", f"{search}?{urlencode({'q': words})}"),
+        ("search, common word", f"{search}?{urlencode({'q': common})}"),
         ("search, no match", f"{search}?{urlencode({'q': 'zzyzx'})}"),
-        ("film list, title box", f"{films}?{urlencode({'q': 'Person 17'})}"),
+        ("film list, title box", f"{films}?{urlencode({'q': name})}"),
     ]
 
 
@@ -351,9 +363,26 @@ def main() -> int:
         "--only", choices=["pages", "search", "pictures"], help="one part of the bench"
     )
     parser.add_argument("--rendition-runs", type=int, default=3, help="timed runs per format")
+    parser.add_argument(
+        "--catalogue",
+        type=float,
+        nargs="?",
+        const=0,
+        metavar="SCALE",
+        help="the searches on bench/catalogue.py's catalogue of SCALE (1 = 100,000 films; "
+        "default that of make bench: 1 on PostgreSQL, 0.1 on SQLite), on PostgreSQL if its "
+        "server answers, else SQLite, instead of building --sizes",
+    )
     args = parser.parse_args()
 
-    tmp = configure(os.environ.get("DATABASE_URL"))
+    if args.catalogue is not None:
+        import catalogue
+
+        engine = "postgresql" if catalogue.postgresql_reachable() else "sqlite"
+        args.catalogue = args.catalogue or catalogue.DEFAULT_SCALE[engine]
+        tmp = configure(catalogue.database_url(engine, args.catalogue))
+    else:
+        tmp = configure(os.environ.get("DATABASE_URL"))
     import django
 
     django.setup()
@@ -365,6 +394,11 @@ def main() -> int:
 
     from films.models import Film
 
+    if args.catalogue is not None:
+        import catalogue
+
+        args.sizes = [catalogue.ensure(args.catalogue)["films"]]
+        args.only = "search"
     call_command("migrate", verbosity=0, interactive=False)
     if args.only == "pictures":
         args.sizes = []
@@ -389,12 +423,16 @@ def main() -> int:
             if have < size:
                 build(have, size, rng)
             built = time.perf_counter() - began
-            print(f"\n{size:,} films (data built in {built:.1f}s)")
+            source = "bench/catalogue.py" if args.catalogue else f"data built in {built:.1f}s"
+            print(f"\n{size:,} films ({source})")
             print(
                 f"  {'page':<22} {'status':>6} {'queries':>7} {'median ms':>10} {'p95 ms':>8}"
                 f"   {'warm: queries':>13} {'median ms':>10}"
             )
-            measured = search_pages() if args.only == "search" else pages() + search_pages()
+            data = "built" if args.catalogue is None else "catalogue"
+            measured = search_pages(data)
+            if args.only != "search":
+                measured = pages() + measured
             for label, url in measured:
                 row = measure(client, url, args.requests)
                 failures += row["status"] != 200
