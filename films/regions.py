@@ -74,14 +74,23 @@ def vary_on_region(response):
 
 def offer_regions() -> list[str]:
     """The codes of every region with at least one offer; cached per catalogue version (one
-    query when it is not). The film list gets them from its facet counts instead."""
-    from films.models import Availability
+    query when it is not). The film list gets them from its facet counts instead. Read from the
+    stored counts (a row per region and offer type with films), not the offers: a distinct
+    over every offer took 60 ms at 300,000 offers."""
+    from films.models import FacetCount
 
     version = stored_version()  # none stored: the next list page stores one
     key = f"offer-regions:{version.number}" if version else None
     codes = cache.get(key) if key else None
     if codes is None:
-        codes = sorted(Availability.objects.regions())
+        codes = sorted(
+            set(
+                FacetCount.objects.filter(facet=FacetCount.Facet.OFFER, n__gt=0)
+                .exclude(region="")
+                .order_by()
+                .values_list("region", flat=True)
+            )
+        )
         if key:
             cache.set(key, codes, OFFER_REGIONS_TIMEOUT)
     return codes
