@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import (
+    Count,
     Exists,
     ExpressionWrapper,
     F,
@@ -103,11 +104,9 @@ class Genre(models.Model):
 
 class PersonQuerySet(models.QuerySet):
     def for_detail(self):
-        """The person page: every credit with its film, newest film first."""
-        credits = Credit.objects.select_related("film").order_by(
-            "-film__year", "film__title", "order"
-        )
-        return self.prefetch_related(Prefetch("credits", queryset=credits))
+        """The person page: the person alone (``Credit.objects.filmography()`` brings the
+        credits, a page of them per role, however long the career)."""
+        return self
 
     def search(self, query: str, *, ranked: bool = True):
         """People whose name or original name matches ``query``, best first (films.search)."""
@@ -440,6 +439,42 @@ class Film(WrittenFilesMixin, models.Model):
         return [credit.person for credit in credits]
 
 
+class CreditQuerySet(models.QuerySet):
+    FILMOGRAPHY_ORDER = ("-film__year", "film__title", "order", "pk")
+
+    def filmography(self, person, *, first: int):
+        """The person page: ``person``'s credits with their films, newest film first, at most
+        ``first`` per role (one query, ranked per role, so a career of 1,000 films costs what
+        one of 24 does)."""
+        ranked = Window(
+            RowNumber(),
+            partition_by=[F("role")],
+            order_by=[F("film__year").desc(), F("film__title").asc(), F("order").asc(), "pk"],
+        )
+        # Ranked on ids alone, then the rows fetched: ranking whole film rows (with their
+        # search vectors) cost 50 ms for 1,000 credits.
+        first_ids = (
+            self.filter(person=person).annotate(rank=ranked).filter(rank__lte=first).values("pk")
+        )
+        return (
+            self.filter(pk__in=first_ids).select_related("film").order_by(*self.FILMOGRAPHY_ORDER)
+        )
+
+    def of_role(self, person, role: str):
+        """The person page's list of one role (``?role=actor``), whole, newest film first."""
+        return (
+            self.filter(person=person, role=role)
+            .select_related("film")
+            .order_by(*self.FILMOGRAPHY_ORDER)
+        )
+
+    def role_counts(self, person) -> dict[str, int]:
+        """{role: number of credits} for ``person``."""
+        return dict(
+            self.filter(person=person).order_by().values_list("role").annotate(n=Count("pk"))
+        )
+
+
 class Credit(models.Model):
     class Role(models.TextChoices):
         DIRECTOR = "director", "Director"
@@ -459,6 +494,8 @@ class Credit(models.Model):
     order = models.PositiveSmallIntegerField(
         default=0, help_text="Billing order: lower numbers are listed first."
     )
+
+    objects = CreditQuerySet.as_manager()
 
     class Meta:
         ordering = ["film", "role", "order", "pk"]

@@ -1,7 +1,9 @@
+from dataclasses import dataclass
 from itertools import groupby
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -422,6 +424,24 @@ class RegionChooseView(TemplateView):
         )
 
 
+# A long career (an actor with 300 films) shows its latest films per role, and each role's
+# whole list a page at a time (?role=actor): the page stays small whatever the career.
+FILMOGRAPHY_PER_ROLE = 24
+FILMOGRAPHY_PAGE_SIZE = 96
+
+
+@dataclass
+class Filmography:
+    role: str
+    label: str
+    credits: list
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.credits)
+
+
 class PersonDetailView(seo.PageMetaMixin, SlugRedirectMixin, DetailView):
     context_object_name = "person"
     slug_model = Person
@@ -430,12 +450,35 @@ class PersonDetailView(seo.PageMetaMixin, SlugRedirectMixin, DetailView):
         return Person.objects.for_detail()
 
     def get_context_data(self, **kwargs):
-        roles = dict(Credit.Role.choices)
-        by_role = {}
-        for credit in self.object.credits.all():
-            by_role.setdefault(credit.role, []).append(credit)
-        filmography = [(roles[role], by_role[role]) for role in roles if role in by_role]
-        return super().get_context_data(filmography=filmography, **kwargs)
+        person = self.object
+        totals = Credit.objects.role_counts(person)
+        chosen = self.request.GET.get("role")
+        page_obj = None
+        if chosen in totals:  # one role's whole list, a page at a time
+            paginator = Paginator(Credit.objects.of_role(person, chosen), FILMOGRAPHY_PAGE_SIZE)
+            paginator.count = totals[chosen]  # known: spares the COUNT query
+            page_obj = paginator.get_page(self.request.GET.get("page"))
+            by_role = {chosen: list(page_obj.object_list)}
+        else:
+            chosen = None
+            by_role = {}
+            for credit in Credit.objects.filmography(person, first=FILMOGRAPHY_PER_ROLE):
+                by_role.setdefault(credit.role, []).append(credit)
+        filmography = [
+            Filmography(role, label, by_role[role], totals[role])
+            for role, label in Credit.Role.choices
+            if role in by_role
+        ]
+        return super().get_context_data(
+            filmography=filmography,
+            roles=[
+                (role, label, totals[role]) for role, label in Credit.Role.choices if role in totals
+            ],
+            chosen_role=chosen,
+            page_obj=page_obj,
+            is_paginated=bool(page_obj and page_obj.has_other_pages()),
+            **kwargs,
+        )
 
     def get_meta(self):
         person = self.object
@@ -443,8 +486,8 @@ class PersonDetailView(seo.PageMetaMixin, SlugRedirectMixin, DetailView):
         years = f" ({born}–{died})" if born and died else ""
         years = years or (f" (born {born})" if born else f" (died {died})" if died else "")
         work = "; ".join(
-            f"{role.lower()}: {seo.sentence_list([c.film.title for c in credits])}"
-            for role, credits in self.context["filmography"]
+            f"{part.label.lower()}: {seo.sentence_list([c.film.title for c in part.credits])}"
+            for part in self.context["filmography"]
         )
         return seo.PageMeta(
             title=person.name,

@@ -37,7 +37,7 @@ QUERY_BUDGET = {
     "films:film_list": 10,
     "films:film_detail": 8,  # 7, and the regions with offers when not cached
     "films:region_choose": 1,
-    "films:person_detail": 2,
+    "films:person_detail": 3,
     "films:genre_detail": 10,
     "films:service_detail": 10,
     # The service, then its offers (film and service joined).

@@ -383,7 +383,7 @@ def test_the_person_pages_queries_do_not_grow_with_posters(client, welles):
         film.credits.create(person=welles, role="actor", character=f"Part {n}")
     add_portrait(welles)
 
-    assert count_queries(client, url) == one == 2
+    assert count_queries(client, url) == one == 3
     assert len(imgs(client.get(url).text, "film-card__poster")) == 24
 
 

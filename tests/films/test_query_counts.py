@@ -89,7 +89,11 @@ def test_film_detail_query_count_is_constant(client):
 def test_person_page_query_count_is_constant(client):
     person = make_person("Stanley Kubrick")
     add_films(2)
-    assert count_queries(client, person.get_absolute_url()) == 2
+    # The person, the number of credits per role, and the latest of each role with their films.
+    assert count_queries(client, person.get_absolute_url()) == 3
     add_films(20, start=2)
     Credit.objects.create(film=make_film("Extra"), person=person, role="writer")
-    assert count_queries(client, person.get_absolute_url()) == 2
+    for n in range(30):
+        Credit.objects.create(film=make_film(f"Part {n}"), person=person, role="actor")
+    assert count_queries(client, person.get_absolute_url()) == 3
+    assert count_queries(client, person.get_absolute_url(), {"role": "actor", "page": "1"}) == 3

@@ -372,5 +372,5 @@ def test_film_and_person_pages_add_no_query(client, cranes, django_assert_num_qu
     client.get(cranes.get_absolute_url())  # caches the regions with offers (the chooser's list)
     with django_assert_num_queries(7):
         client.get(cranes.get_absolute_url())
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         client.get(person)

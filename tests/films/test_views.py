@@ -142,3 +142,36 @@ def test_person_page_groups_filmography_by_role_newest_first(client):
     assert html.index("Director") < html.index("Actor")
     assert html.index("Touch of Evil") < html.index("Citizen Kane")
     assert "as Harry Lime" in html
+
+
+def test_a_long_career_shows_the_latest_films_of_each_role_and_a_page_of_all(client):
+    """An actor with 130 films: the page lists the latest 24 and links to the rest, which come a
+    page at a time; a role the person never had shows the whole filmography."""
+    person = make_person("Busy Actor")
+    for n in range(130):
+        make_film(f"Picture {n:03}", year=1900 + n, cast=[("Busy Actor", f"Part {n}")])
+    make_film("Only Directed", year=1950, directors=["Busy Actor"])
+    url = person.get_absolute_url()
+
+    page = client.get(url).content.decode()
+    assert "Picture 129" in page and "Picture 106" in page and "Picture 105" not in page
+    assert "Only Directed" in page
+    assertContains(
+        client.get(url),
+        '<a href="?role=actor">All 130 films: actor</a>',
+        html=True,
+    )
+
+    first = client.get(url, {"role": "actor"})
+    assert first.status_code == 200
+    html = first.content.decode()
+    assert "Picture 129" in html and "Picture 034" in html and "Picture 033" not in html
+    assert "Only Directed" not in html
+    assert "Page 1 of 2" in html
+
+    last = client.get(url, {"role": "actor", "page": "2"}).content.decode()
+    assert "Picture 033" in last and "Picture 000" in last and "Picture 034" not in last
+
+    for odd in ({"role": "composer"}, {"role": "x" * 500}, {"role": "actor", "page": "999"}):
+        assert client.get(url, odd).status_code == 200
+    assert "Only Directed" in client.get(url, {"role": "composer"}).content.decode()
