@@ -9,6 +9,7 @@ from django.views.generic import TemplateView
 
 from filmmag import health
 from filmmag.media import serve_media
+from filmmag.sitemaps import sitemap as sitemap_section
 from films.sitemaps import FilmSitemap, GenreSitemap, PersonSitemap, ServiceSitemap
 from reviews.sitemaps import ReviewSitemap, TagSitemap
 
@@ -43,7 +44,7 @@ urlpatterns = [
     ),
     path(
         "sitemap-<section>.xml",
-        sitemaps_views.sitemap,
+        sitemap_section,
         {"sitemaps": sitemaps},
         name="django.contrib.sitemaps.views.sitemap",
     ),

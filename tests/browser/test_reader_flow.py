@@ -106,7 +106,7 @@ def test_reader_filters_by_genre_and_service_then_reads_the_review(page, catalog
 def test_reader_filters_by_director(page, catalogue):
     page.goto("/films/")
 
-    page.get_by_label("Director").select_option(label="Mikhail Kalatozov (2)")
+    page.get_by_label("Director", exact=True).select_option(label="Mikhail Kalatozov (2)")
     page.get_by_role("button", name="Apply filters").click()
 
     expect(page.get_by_role("status")).to_have_text("2 films")
