@@ -125,7 +125,7 @@ def search_queryset(
 
 # Ranked, at most this many rows of each kind of match are ranked: a common word ("the")
 # matches half the catalogue, and ranking it all costs a second for the same top ten.
-RANKED_CANDIDATES = 500
+RANKED_CANDIDATES = 200
 # Typo tolerance (pg_trgm) is a second chance: only when the words as typed match fewer rows,
 # and for queries long enough to misspell: the trigrams of "the" are in most names.
 FEW_MATCHES = 20
