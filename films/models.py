@@ -786,7 +786,7 @@ SEARCHED_ROLES = [Credit.Role.DIRECTOR, Credit.Role.ACTOR]
 FILM_SEARCH = SearchFields(
     primary=("title", "original_title"),
     related=Related(
-        rows=lambda: Credit.objects.filter(film=models.OuterRef("pk"), role__in=SEARCHED_ROLES),
+        rows=lambda: Credit.objects.filter(role__in=SEARCHED_ROLES),
         fields=("person__name", "person__original_name"),
     ),
     tie_break=("title", "year", "pk"),

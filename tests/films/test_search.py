@@ -112,6 +112,37 @@ def test_postgresql_tolerates_a_typo_in_a_name(catalogue):
 
 
 @on_postgresql
+def test_postgresql_guesses_at_typos_only_when_the_words_as_typed_find_too_few(
+    catalogue, monkeypatch
+):
+    make_film("Flying Tigers", year=1942, directors=["David Miller"])
+    make_film("The Flyin Fish", year=1990, directors=["Someone Else"])  # a near spelling
+    monkeypatch.setattr("films.search.FEW_MATCHES", 3)
+
+    # Three films have the word: enough, the near spelling is left out, on both paths.
+    assert set(titles(Film.objects.search("flying"))) == {
+        "The Cranes Are Flying",
+        "Flying Down to Rio",
+        "Flying Tigers",
+    }
+    assert "The Flyin Fish" not in titles(Film.objects.search("flying", ranked=False))
+    # With a higher bar, three are too few: the near spelling comes in, after the exact words.
+    monkeypatch.setattr("films.search.FEW_MATCHES", 4)
+    found = titles(Film.objects.search("flying"))
+    assert "The Flyin Fish" in found
+    assert found[-1] == "The Flyin Fish"
+
+
+@on_postgresql
+def test_postgresql_ranks_only_the_first_candidates_of_a_common_word(catalogue, monkeypatch):
+    make_film("Flying Tigers", year=1942, directors=["David Miller"])
+    monkeypatch.setattr("films.search.RANKED_CANDIDATES", 2)
+
+    assert len(titles(Film.objects.search("flying"))) == 2
+    assert len(titles(Film.objects.search("flying", ranked=False))) == 3  # the list: all of them
+
+
+@on_postgresql
 def test_postgresql_keeps_the_stored_vectors_current(catalogue):
     catalogue.refresh_from_db()
     assert "'kalatozov':" in catalogue.search_vector
