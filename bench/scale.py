@@ -3,7 +3,7 @@
     .venv/bin/python bench/scale.py                          # 100,000 films on PostgreSQL
     .venv/bin/python bench/scale.py --engine both            # and 10,000 on SQLite
     .venv/bin/python bench/scale.py --engine sqlite --scale 0.01 --requests 5 --skip-wrk
-    .venv/bin/python bench/scale.py --only "film list" home  # pages whose label has these words
+    .venv/bin/python bench/scale.py --only "film list" home  # pages whose label has one of these
 
 For each page (home; the film list unfiltered, with three filters, sorted by rating and with a
 title query; a film; the person with the longest filmography; a review; search; a feed; a
@@ -76,7 +76,13 @@ def parse_args():
     parser.add_argument("--skip-wrk", action="store_true", help="no requests/s under gunicorn")
     parser.add_argument("--wrk-duration", type=float, default=2, help="seconds of each wrk round")
     parser.add_argument("--wrk-rounds", type=int, default=3, help="rounds of bare + page")
-    parser.add_argument("--only", nargs="+", default=[], help="pages whose label has these words")
+    parser.add_argument("--only", nargs="+", default=[], help="pages whose label has one of these")
+    parser.add_argument(
+        "--statement-timeout",
+        type=float,
+        default=60,
+        help="PostgreSQL: seconds a query may take before the page fails (60; 0: no limit)",
+    )
     parser.add_argument("--rebuild", action="store_true", help="build the catalogue again")
     parser.add_argument("--name", default="", help="the catalogue's database name")
     parser.add_argument("--data-dir", type=Path, default=catalogue.BENCH_DIR, help="SQLite files")
@@ -96,7 +102,15 @@ def run_both(args) -> int:
             say("PostgreSQL does not answer (DATABASE_URL's server or 127.0.0.1:5432): skipped")
             continue
         command = [sys.executable, __file__, "--engine", engine, "--scale", str(scale)]
-        for flag in ("requests", "budget", "wrk_duration", "wrk_rounds", "name", "data_dir"):
+        for flag in (
+            "requests",
+            "budget",
+            "wrk_duration",
+            "wrk_rounds",
+            "statement_timeout",
+            "name",
+            "data_dir",
+        ):
             value = getattr(args, flag)
             if value not in ("", None):
                 command += [f"--{flag.replace('_', '-')}", str(value)]
@@ -122,7 +136,8 @@ def run_engine(args) -> int:
     django.setup()
     try:
         found = catalogue.ensure(scale, rebuild=args.rebuild)
-        pages = [p for p in public_pages() if all(w in p[0] for w in args.only)]
+        pages = [p for p in public_pages() if not args.only or any(w in p[0] for w in args.only)]
+        limit_statements(args.statement_timeout)
         say(
             f"\nMeasuring {len(pages)} pages in-process, {args.requests} requests per mode "
             f"(at most ~{args.budget:.0f} s a mode); cache: {cache_name()}"
@@ -159,6 +174,25 @@ def run_engine(args) -> int:
     if failed:
         say(f"Not 200 (or errors under load): {', '.join(failed)}")
     return 1 if failed else 0
+
+
+def limit_statements(seconds: float) -> None:
+    """On PostgreSQL, from now on (not while building), a query longer than ``seconds`` fails,
+    so that a page whose queries do not scale answers 500 instead of holding up the run."""
+    from django.db import connection
+    from django.db.backends.signals import connection_created
+
+    milliseconds = round(seconds * 1000)
+    if connection.vendor != "postgresql" or not milliseconds:
+        return
+
+    def limit(connection, **kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {milliseconds}")
+
+    connection_created.connect(limit, weak=False)
+    connection.close()  # the next query connects again, with the limit
+    os.environ["BENCH_STATEMENT_TIMEOUT_MS"] = str(milliseconds)  # gunicorn's: bench/settings.py
 
 
 def public_pages() -> list[tuple[str, str]]:
