@@ -13,6 +13,8 @@ whenever the previous one's next change has come, or no version is known (an emp
 or none at all: then on every request, so that the keys are right without a cache).
 """
 
+import hashlib
+import json
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -100,6 +102,32 @@ def stored_version() -> CatalogueVersion | None:
     """The version in the cache as it is, or None: never a query, for values (the regions with
     offers) that scheduled changes do not touch."""
     return _stored()
+
+
+# At most this long; a change (or a scheduled one coming due) makes a fragment unreachable sooner.
+FRAGMENT_TIMEOUT = 600
+
+
+def cached_fragment[T](name: str, parts: object, render: Callable[[], T]) -> T:
+    """``render()``'s value (a page's rendered part, and what its head needs of it) for the
+    catalogue version in force, made once and shared by every request that asks with the same
+    ``parts`` (values JSON can write). The version is in the key, so whatever an editor saves, or a
+    scheduled publication, is seen by the next request, as with the facet counts; the page
+    cache does the same for whole pages, but only for readers without a session and for the
+    exact address. Rendered anew when the cache is unavailable."""
+    now = timezone.now()
+    version = current_version(now)
+    if version is None:
+        return render()
+    state = json.dumps(parts, sort_keys=True, default=str).encode()
+    digest = hashlib.md5(state, usedforsecurity=False).hexdigest()
+    key = f"fragment:{name}:{version.number}:{digest}"
+    value = cache.get(key)
+    if value is None:
+        value = render()
+        if timeout := version.timeout(FRAGMENT_TIMEOUT, now):
+            cache.set(key, value, timeout)
+    return value
 
 
 def catalogue_version() -> int | None:

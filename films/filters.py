@@ -379,16 +379,22 @@ class FilmFilter(django_filters.FilterSet):
             cache.set(key, facets, timeout)
         return {**facets, "fresh": True}
 
-    def facets_cache_key(self, version):
-        state = {"region": self.offer_region}  # the address's, or the reader's own from the cookie
-        for name, value in self.active_values(skip=("sort", "region")).items():
+    def state(self, skip=("sort", "region")) -> dict[str, str]:
+        """The valid filters as plain values, with the region the offers are in (the address's,
+        or the reader's own from the cookie): what the counts, or with the sort the films,
+        depend on."""
+        state = {"region": self.offer_region}
+        for name, value in self.active_values(skip=skip).items():
             if hasattr(value, "slug"):
                 value = value.slug
             elif isinstance(value, list | tuple) or hasattr(value, "model"):
                 value = sorted(getattr(item, "slug", item) for item in value)
             state[name] = str(value)
+        return state
+
+    def facets_cache_key(self, version):
         digest = hashlib.md5(
-            json.dumps(state, sort_keys=True, default=str).encode(), usedforsecurity=False
+            json.dumps(self.state(), sort_keys=True, default=str).encode(), usedforsecurity=False
         ).hexdigest()
         return f"film-facets:{version}:{digest}"
 

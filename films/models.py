@@ -256,14 +256,19 @@ class FilmQuerySet(models.QuerySet):
     def for_detail(self):
         """The film page: its genres, keywords, stills, credits, offers, and what the apps
         built on the catalogue add (the published reviews: ``register_film_page_prefetch``)."""
-        return self.prefetch_related(
+        return self.prefetch_related(*self.detail_prefetches())
+
+    @staticmethod
+    def detail_prefetches() -> list:
+        """``for_detail()``'s lookups, for ``prefetch_related_objects()`` on a film in hand."""
+        return [
             "genres",
             "tags",
             "stills",
             Prefetch("credits", queryset=Credit.objects.select_related("person")),
             Prefetch("availabilities", queryset=Availability.objects.for_film_page()),
             *(prefetch() for prefetch in _film_page_prefetches),
-        )
+        ]
 
     def search(self, query: str, *, ranked: bool = True):
         """Films whose title, original title, director or cast matches ``query``, best first

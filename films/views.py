@@ -1,10 +1,12 @@
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import groupby
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect, QueryDict
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -13,7 +15,9 @@ from django_countries.fields import Country
 from django_filters.views import FilterView
 
 from films import seo
+from films.cache import cached_fragment
 from films.filters import FilmFilter, Sort
+from films.fragments import CachedPageMixin
 from films.models import Availability, Credit, Film, Genre, Person, StreamingService
 from films.pagination import LenientPaginationMixin
 from films.regions import (
@@ -105,17 +109,19 @@ class FilmListView(seo.PageMetaMixin, RegionMixin, LenientPaginationMixin, Filte
         # Counts of the catalogue as it is (cached ones are of the current version, which every
         # change and every scheduled publication replaces): this spares the paginator its COUNT.
         self.known_count = self.facets["total"]
-        context = super().get_context_data(**kwargs)
-        region = self.filterset.offer_region
         # A valid region in the address stays in the links this page emits (form, film cards).
         url_region = self.filterset.active_values().get("region")
-        region_query = f"?{urlencode({REGION_PARAM: url_region})}" if url_region else ""
+        self.region_query = f"?{urlencode({REGION_PARAM: url_region})}" if url_region else ""
+        self.clear_url = self.request.path + self.region_query
+        context = super().get_context_data(**kwargs)
+        region = self.filterset.offer_region
         context.update(
             self.region_context(region, self.facets["regions"]),
             url_region=url_region,
             director_q=self.filterset.active_values().get("director_q", ""),
-            region_query=region_query,
-            clear_url=self.request.path + region_query,
+            region_query=self.region_query,
+            clear_url=self.clear_url,
+            results=self.results,
             facets=self.facets,
             heading=self.heading,
             sort_choices=Sort.choices,
@@ -133,6 +139,30 @@ class FilmListView(seo.PageMetaMixin, RegionMixin, LenientPaginationMixin, Filte
             ),
         )
         return context
+
+    @cached_property
+    def results(self) -> dict:
+        """{"html": the page's film cards, "titles": theirs}, for the catalogue version in force
+        and shared by every request for the same films, whatever else its address or cookies
+        hold (films.cache.cached_fragment): a repeat costs neither the films' queries nor
+        their rendering. Computed once the paginator has its page (get_meta() needs it)."""
+        page = self.context["page_obj"]
+
+        def render():
+            films = list(page.object_list)
+            html = render_to_string(
+                "includes/film_grid.html",
+                {"films": films, "region_query": self.region_query, "clear_url": self.clear_url},
+            )
+            return {"html": html, "titles": [film.title for film in films]}
+
+        parts = {
+            "filters": self.filterset.state(skip=("region", "director_q")),
+            "page": page.number,
+            "path": self.request.path,
+            "region_query": self.region_query,
+        }
+        return cached_fragment("film-list", parts, render)
 
     def active_filters(self):
         """[(label, URL without it)] for each filter value in the address, to undo one at a time."""
@@ -207,8 +237,7 @@ class FilmListView(seo.PageMetaMixin, RegionMixin, LenientPaginationMixin, Filte
 
     def some_titles(self):
         """ ": A, B and C." when those are all, ", among them A, B and C." when not."""
-        films = self.context["films"]
-        titles = seo.sentence_list([film.title for film in films])
+        titles = seo.sentence_list(self.results["titles"])
         if not titles:
             return "."
         return f": {titles}." if self.facets["total"] <= 3 else f", among them {titles}."
@@ -281,14 +310,20 @@ def _by_film(offers, date_field):
     ]
 
 
-class FilmDetailView(seo.PageMetaMixin, RegionMixin, SlugRedirectMixin, DetailView):
+class FilmDetailView(
+    CachedPageMixin, seo.PageMetaMixin, RegionMixin, SlugRedirectMixin, DetailView
+):
     context_object_name = "film"
     slug_model = Film
+    fragment_name = "film-page"
 
     def get_queryset(self):
-        return Film.objects.for_detail()
+        return Film.objects.all()
 
-    def get_context_data(self, **kwargs):
+    def page_prefetches(self):
+        return Film.objects.detail_prefetches()
+
+    def page_context(self):
         film = self.object
         credits = list(film.credits.all())
         roles = dict(Credit.Role.choices)
@@ -306,7 +341,7 @@ class FilmDetailView(seo.PageMetaMixin, RegionMixin, SlugRedirectMixin, DetailVi
         # The current offers, and those that left recently (Availability.objects.for_film_page).
         offers = [a for a in film.availabilities.all() if a.is_current]
         left = [a for a in film.availabilities.all() if not a.is_current]
-        return super().get_context_data(
+        return dict(
             **self.region_context(region.code, offer_regions()),
             region_invalid=region.invalid,
             where_to_watch=_group_by_offer([a for a in offers if a.region == region.code]),
@@ -332,7 +367,6 @@ class FilmDetailView(seo.PageMetaMixin, RegionMixin, SlugRedirectMixin, DetailVi
             reviews=film.published_reviews,
             # The magazine's verdict: its latest published review that gives a rating.
             rated=next((r for r in film.published_reviews if r.rating is not None), None),
-            **kwargs,
         )
 
     def get_meta(self):
@@ -442,14 +476,15 @@ class Filmography:
         return self.total - len(self.credits)
 
 
-class PersonDetailView(seo.PageMetaMixin, SlugRedirectMixin, DetailView):
+class PersonDetailView(CachedPageMixin, seo.PageMetaMixin, SlugRedirectMixin, DetailView):
     context_object_name = "person"
     slug_model = Person
+    fragment_name = "person-page"
 
     def get_queryset(self):
         return Person.objects.for_detail()
 
-    def get_context_data(self, **kwargs):
+    def page_context(self):
         person = self.object
         totals = Credit.objects.role_counts(person)
         chosen = self.request.GET.get("role")
@@ -469,16 +504,15 @@ class PersonDetailView(seo.PageMetaMixin, SlugRedirectMixin, DetailView):
             for role, label in Credit.Role.choices
             if role in by_role
         ]
-        return super().get_context_data(
-            filmography=filmography,
-            roles=[
+        return {
+            "filmography": filmography,
+            "roles": [
                 (role, label, totals[role]) for role, label in Credit.Role.choices if role in totals
             ],
-            chosen_role=chosen,
-            page_obj=page_obj,
-            is_paginated=bool(page_obj and page_obj.has_other_pages()),
-            **kwargs,
-        )
+            "chosen_role": chosen,
+            "page_obj": page_obj,
+            "is_paginated": bool(page_obj and page_obj.has_other_pages()),
+        }
 
     def get_meta(self):
         person = self.object

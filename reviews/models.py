@@ -179,9 +179,14 @@ class ReviewQuerySet(models.QuerySet):
         return self.select_related("film", "author")
 
     def for_detail(self):
+        return self.select_related("film", "author").prefetch_related(*self.detail_prefetches())
+
+    @staticmethod
+    def detail_prefetches() -> list:
+        """``for_detail()``'s lookups, for ``prefetch_related_objects()`` on a review in hand."""
         from films.models import Credit
 
-        return self.select_related("film", "author").prefetch_related(
+        return [
             "keywords",
             "film__genres",
             "film__stills",
@@ -190,7 +195,7 @@ class ReviewQuerySet(models.QuerySet):
                 queryset=Credit.objects.filter(role=Credit.Role.DIRECTOR).select_related("person"),
                 to_attr="director_credits",
             ),
-        )
+        ]
 
 
 class ReviewStatus(models.TextChoices):

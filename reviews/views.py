@@ -10,6 +10,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from taggit.models import Tag, TaggedItem
 
 from films import seo
+from films.fragments import CachedPageMixin
 from films.models import Credit, FacetCount, Film, Person
 from films.pagination import LenientPaginationMixin
 from films.regions import cookie_region, vary_on_region
@@ -27,11 +28,12 @@ from reviews.preview import Preview, mark_private, preview_of, previewable_by
 from reviews.seo import review as review_data
 
 
-class HomeView(seo.PageMetaMixin, ListView):
+class HomeView(CachedPageMixin, seo.PageMetaMixin, ListView):
     """The front page: the lead story, the latest reviews, and ways into the catalogue."""
 
     template_name = "reviews/home.html"
     context_object_name = "reviews"
+    fragment_name = "home"
 
     def get_queryset(self):
         return Review.objects.for_home()
@@ -40,7 +42,7 @@ class HomeView(seo.PageMetaMixin, ListView):
         # The services' counts are those of the reader's region, as on their pages.
         return vary_on_region(super().dispatch(request, *args, **kwargs))
 
-    def get_context_data(self, **kwargs):
+    def page_context(self):
         stories = list(self.object_list)
         # The film list's own counts (FacetCount), so that the two pages agree.
         genres, services, decades = [], [], []
@@ -52,14 +54,13 @@ class HomeView(seo.PageMetaMixin, ListView):
                 item.film_count = row.n
                 (genres if row.facet == FacetCount.Facet.GENRE else services).append(item)
         by_name = lambda item: (item.name.lower(), item.name)  # noqa: E731
-        return super().get_context_data(
-            lead=stories[0] if stories else None,
-            latest=stories[1:],
-            decades=sorted(decades),
-            genres=sorted(genres, key=by_name),
-            services=sorted(services, key=by_name),
-            **kwargs,
-        )
+        return {
+            "lead": stories[0] if stories else None,
+            "latest": stories[1:],
+            "decades": sorted(decades),
+            "genres": sorted(genres, key=by_name),
+            "services": sorted(services, key=by_name),
+        }
 
     def get_meta(self):
         lead = self.context["lead"]
@@ -94,7 +95,7 @@ class ReviewListView(seo.PageMetaMixin, LenientPaginationMixin, ListView):
         )
 
 
-class ReviewPageMixin(seo.PageMetaMixin):
+class ReviewPageMixin(CachedPageMixin, seo.PageMetaMixin):
     """The review's page as readers see it. A preview (``self.preview`` set) carries a banner
     and is never cached or indexed."""
 
@@ -103,9 +104,17 @@ class ReviewPageMixin(seo.PageMetaMixin):
     template_name = "reviews/review_detail.html"
     preview: Preview | None = None
     shared_link = False
+    cached_partials = ("head", "content")
+    fragment_name = "review-page"
 
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(preview=self.preview, **kwargs)
+    def cache_parts(self):
+        return None if self.preview is not None else super().cache_parts()
+
+    def page_prefetches(self):
+        return Review.objects.detail_prefetches()
+
+    def page_context(self):
+        return {"preview": self.preview}
 
     def get_meta(self):
         review, film = self.object, self.object.film
@@ -137,7 +146,7 @@ class ReviewDetailView(ReviewPageMixin, SlugRedirectMixin, DetailView):
         return Review.objects.published() | previewable_by(self.request.user)
 
     def get_queryset(self):
-        return Review.objects.published().for_detail()
+        return Review.objects.published().select_related("film", "author")
 
     def get_object(self, queryset=None):
         try:

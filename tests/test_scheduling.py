@@ -18,7 +18,7 @@ from django.urls import reverse
 from films.cache import current_version
 from films.filters import FACETS_TIMEOUT
 from reviews.workflow import review_set_expiry
-from tests.factories import make_film, make_review
+from tests.factories import make_film, make_review, make_user
 from tests.query_counting import count_queries
 
 pytestmark = pytest.mark.django_db
@@ -251,3 +251,19 @@ def test_browsers_and_proxies_never_keep_any_feed_past_an_expiry(client, clock, 
 
     assert response.status_code == 200
     assert freshness(response) <= 10
+
+
+def test_a_reader_with_a_session_sees_a_scheduled_review_at_its_time(client, clock, magazine):
+    """A logged-in reader skips the page cache, but pages made once per catalogue version are
+    shared with them (films.fragments): those follow the schedule too."""
+    client.force_login(make_user())
+    review = magazine["review"]
+    before = seen(client, review)
+    assert before == nowhere(before)
+    seen(client, review)  # every page again: now from the shared renderings
+
+    clock.move_to(PUBLICATION - timedelta(seconds=1))
+    assert seen(client, review) == nowhere(before)
+
+    clock.move_to(PUBLICATION)
+    assert seen(client, review) == everywhere(before)

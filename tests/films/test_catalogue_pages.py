@@ -12,6 +12,7 @@ from django.urls import reverse
 from PIL import Image
 from pytest_django.asserts import assertContains, assertNotContains
 
+from films.cache import bump
 from films.models import Person, Still, StreamingService
 from tests.factories import make_film, make_person, make_review
 from tests.query_counting import count_queries
@@ -292,6 +293,8 @@ def test_the_film_pages_queries_do_not_grow_with_its_pictures(client, cranes):
     add_portrait(Person.objects.get(name="Tatiana Samoilova"))
     add_logo(StreamingService.objects.get(name="Mubi"))
     url = cranes.get_absolute_url()
+    client.get(url)  # the catalogue version made (which finds the next scheduled change)
+    bump()  # and replaced: the page is made again, not shared from films.fragments' cache
     one = count_queries(client, url)
 
     for n in range(1, 24):
@@ -376,6 +379,8 @@ def test_the_filmography_is_a_poster_grid_by_role_with_characters(client, welles
 
 def test_the_person_pages_queries_do_not_grow_with_posters(client, welles):
     url = welles.get_absolute_url()
+    client.get(url)  # as above
+    bump()
     one = count_queries(client, url)
 
     for n in range(23):

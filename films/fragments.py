@@ -1,0 +1,63 @@
+"""Pages made once per catalogue version and shared by every reader (films.cache)."""
+
+from django.db.models import prefetch_related_objects
+from django.template.loader import render_to_string
+
+from films.cache import cached_fragment
+from films.regions import cookie_region
+
+
+class CachedPageMixin:
+    """A public page whose head and content are rendered once per catalogue version and then
+    shared: on a repeat, only the lookup of the object (which decides a 404 or an old address's
+    redirect) runs, with two reads of the cache. The page cache (filmmag/page_cache.py) answers
+    repeats of an exact address for readers without a session; this serves the rest (a reader
+    with a session, an editor checking a page) from the same rendering.
+
+    The template defines each part in ``cached_partials`` as a partial, and shows
+    ``cached.<name>`` when it is given, else the partial itself (an uncached page, such as a
+    preview). ``page_prefetches()`` are loaded for a rendering only, never for a repeat."""
+
+    cached_partials = ("content",)
+    fragment_name = "page"
+
+    def page_prefetches(self) -> list:
+        return []
+
+    def page_context(self) -> dict:
+        """What the cached parts show beyond the object (computed for a rendering only)."""
+        return {}
+
+    def cache_parts(self) -> dict | None:
+        """What the page depends on besides the catalogue version: its address (with the host:
+        the head's links are absolute) and the reader's region; None: not to be cached."""
+        return {"url": self.request.build_absolute_uri(), "region": cookie_region(self.request)}
+
+    def full_context(self, **kwargs):
+        if obj := getattr(self, "object", None):
+            prefetch_related_objects([obj], *self.page_prefetches())
+        return super().get_context_data(**self.page_context(), **kwargs)
+
+    def get_context_data(self, **kwargs):
+        parts = self.cache_parts()
+        if parts is None:
+            return self.full_context(**kwargs)
+
+        def render():
+            context = self.full_context(**kwargs)
+            template = self.get_template_names()[0]
+            meta = context["meta"]
+            meta.picture = None  # resolved into meta.image; the picture holds the page's rows
+            rendered = {
+                name: render_to_string(f"{template}#{name}", context, request=self.request)
+                for name in self.cached_partials
+            }
+            return {"meta": meta, "parts": rendered}
+
+        page = cached_fragment(self.fragment_name, parts, render)
+        context = {"view": self, "meta": page["meta"], "cached": page["parts"], **kwargs}
+        if obj := getattr(self, "object", None):  # for the blocks outside the cached parts
+            context["object"] = obj
+            if name := self.get_context_object_name(obj):
+                context[name] = obj
+        return context

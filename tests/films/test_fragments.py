@@ -1,0 +1,143 @@
+"""Pages made once per catalogue version and shared (films.fragments, FilmListView.results):
+a repeat costs the object's lookup at most, for readers the page cache does not serve (a
+session), and never shows anything out of date, nor a preview to anyone else."""
+
+import pytest
+from django.urls import reverse
+from pytest_django.asserts import assertContains, assertNotContains
+
+from films.models import Film, Person
+from films.regions import REGION_COOKIE
+from tests.factories import make_editor, make_film, make_review, make_user
+from tests.query_counting import count_queries
+
+pytestmark = pytest.mark.django_db
+
+FILM_LIST = reverse("films:film_list")
+
+
+@pytest.fixture
+def reader(client):
+    client.force_login(make_user())  # a session: never served by the page cache
+    return client
+
+
+@pytest.fixture
+def cranes():
+    film = make_film(
+        "The Cranes Are Flying",
+        genres=["War"],
+        directors=["Mikhail Kalatozov"],
+        cast=[("Tatiana Samoilova", "Veronika")],
+        availability=[("Mubi", "subscription"), ("iTunes", "rent", "GB")],
+    )
+    review = make_review(film, headline="Love in wartime", rating="4.5")
+    return {"film": film, "review": review}
+
+
+def pages(cranes):
+    film, review = cranes["film"], cranes["review"]
+    return {
+        "home": reverse("reviews:home"),
+        "film list": FILM_LIST,
+        "filtered film list": f"{FILM_LIST}?genre=war&sort=rating",
+        "genre": reverse("films:genre_detail", kwargs={"slug": "war"}),
+        "film": film.get_absolute_url(),
+        "person": Person.objects.get(name="Mikhail Kalatozov").get_absolute_url(),
+        "review": review.get_absolute_url(),
+    }
+
+
+# A repeat's queries: the lookup of what the address names (which decides a 404 or an old
+# address's redirect), and nothing else; not even the reader's account, which no page asks for.
+REPEAT_QUERIES = {
+    "home": 0,
+    "film list": 0,
+    "filtered film list": 1,
+    "genre": 1,
+    "film": 1,
+    "person": 1,
+    "review": 1,
+}
+
+
+def test_a_repeat_is_shared_and_costs_only_the_pages_lookup(reader, cranes):
+    for name, url in pages(cranes).items():
+        made = count_queries(reader, url)
+        again = count_queries(reader, url)
+        assert (name, again) == (name, REPEAT_QUERIES[name])
+        assert made > 2, name
+        assert reader.get(url).text == reader.get(url).text, name
+
+
+def test_a_change_shows_at_the_next_request(reader, cranes):
+    film = cranes["film"]
+    urls = pages(cranes)
+    for url in urls.values():
+        reader.get(url)
+
+    Film.objects.filter(pk=film.pk).update(title="Letyat zhuravli")  # no signal: …
+    film.refresh_from_db()
+    film.save()  # … then an editor's save, which is what replaces the version
+
+    for name in ("film list", "filtered film list", "genre", "film", "person", "review"):
+        assertContains(reader.get(urls[name]), "Letyat zhuravli", msg_prefix=name)
+    cranes["review"].headline = "Love, and war"
+    cranes["review"].save()
+    assertContains(reader.get(urls["home"]), "Love, and war")
+
+
+def test_the_readers_region_is_part_of_the_key(reader, cranes):
+    url = cranes["film"].get_absolute_url()
+    us = reader.get(url)
+    reader.cookies[REGION_COOKIE] = "GB"
+    gb = reader.get(url)
+
+    assert us.text != gb.text
+    assertContains(gb, "United Kingdom")
+    reader.cookies[REGION_COOKIE] = "US"
+    assert reader.get(url).text == us.text
+
+
+def test_the_address_is_part_of_the_key(reader, cranes):
+    first = reader.get(FILM_LIST, {"sort": "-year"})
+    make_film("Ivan's Childhood", year=1962, genres=["War"])  # a new version for both below
+    newest = reader.get(FILM_LIST, {"sort": "-year"}).text
+    oldest = reader.get(FILM_LIST, {"sort": "year"}).text
+
+    assert newest.index("Ivan&#x27;s Childhood") < newest.index("The Cranes Are Flying")
+    assert oldest.index("The Cranes Are Flying") < oldest.index("Ivan&#x27;s Childhood")
+    assert "Ivan" not in first.text
+
+
+def test_a_preview_is_never_shared(client, cranes):
+    draft = make_review(cranes["film"], headline="Not yet", published=False)
+    url = draft.get_absolute_url()
+    client.force_login(make_editor())
+
+    for _ in range(2):
+        response = client.get(url)
+        assertContains(response, "Not yet")
+        assert count_queries(client, url) > 3  # made each time
+
+    client.logout()
+    assert client.get(url).status_code == 404
+    client.force_login(make_user())  # a reader with a session: no preview rights
+    assert client.get(url).status_code == 404
+    assertNotContains(client.get(cranes["film"].get_absolute_url()), "Not yet")
+
+
+def test_pages_are_made_as_usual_when_the_cache_is_down(reader, cranes, settings):
+    from tests.outages import closed_port
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "filmmag.cache.ResilientRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.1, "socket_timeout": 0.1},
+        }
+    }
+    for name, url in pages(cranes).items():
+        response = reader.get(url)
+        assert response.status_code == 200, name
+        assert "The Cranes Are Flying" in response.text, name
