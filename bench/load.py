@@ -210,7 +210,9 @@ def sequence_summary(pages: dict[str, list[str]]) -> str:
     return f"{len(unique)} different pages in {len(pages)} kinds"
 
 
-def start_gunicorn(listener: socket.socket, *, env, workers: int, log: Path):
+def start_gunicorn(listener: socket.socket, *, env, workers: int, log: Path, timeout: int = 60):
+    """gunicorn serving the site on ``listener`` (sync workers, no control socket), its output
+    in ``log``; bench/scale.py starts its servers with it too."""
     fd = listener.fileno()
     command = [
         sys.executable,
@@ -221,7 +223,7 @@ def start_gunicorn(listener: socket.socket, *, env, workers: int, log: Path):
         f"--workers={workers}",
         "--worker-class=sync",
         "--no-control-socket",
-        "--timeout=60",
+        f"--timeout={timeout}",
         f"--error-logfile={log}",
         "--log-level=warning",
     ]

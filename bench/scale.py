@@ -290,7 +290,7 @@ def progress_line(row: dict) -> str:
 
 # Requests/s under gunicorn and wrk, as a ratio to the bare view ----------------------------
 def wrk_ratios(rows: list[dict], database_url: str, args) -> None:
-    from load import HOST, die_with_parent, stop, tail, wait_until_ready
+    from load import HOST, start_gunicorn, stop, tail, wait_until_ready
 
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -319,7 +319,7 @@ def wrk_ratios(rows: list[dict], database_url: str, args) -> None:
             listener.listen(1024)
             base = f"http://{HOST}:{listener.getsockname()[1]}"
             log = tmp / f"gunicorn-{mode.replace(' ', '-')}.log"
-            server = start_gunicorn(listener, env, log, die_with_parent)
+            server = start_gunicorn(listener, env=env, workers=2, log=log, timeout=120)
             listener.close()
             try:
                 wait_until_ready(server, base, log)
@@ -338,33 +338,6 @@ def wrk_ratios(rows: list[dict], database_url: str, args) -> None:
                     say(tail(log))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def start_gunicorn(listener, env, log: Path, preexec):
-    fd = listener.fileno()
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "filmmag.wsgi",
-        f"--bind=fd://{fd}",
-        "--workers=2",
-        "--worker-class=sync",
-        "--no-control-socket",
-        "--timeout=120",
-        f"--error-logfile={log}",
-        "--log-level=warning",
-    ]
-    with log.open("ab") as output:
-        return subprocess.Popen(
-            command,
-            env=env,
-            cwd=ROOT,
-            pass_fds=[fd],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            preexec_fn=preexec,
-        )
 
 
 def wrk_page(wrk: str, base: str, row: dict, mode: str, bare_url: str, args) -> dict:

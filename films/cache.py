@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
+from django.apps import apps
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, router, transaction
 from django.utils import timezone
 
 # Holds (number, next_change_at): plain values, which unpickle whatever this module becomes.
@@ -119,6 +120,7 @@ def cached_fragment[T](name: str, parts: object, render: Callable[[], T]) -> T:
     version = current_version(now)
     if version is None:
         return render()
+    parts = {"parts": parts, "primary": reads_primary()}
     state = json.dumps(parts, sort_keys=True, default=str).encode()
     digest = hashlib.md5(state, usedforsecurity=False).hexdigest()
     key = f"fragment:{name}:{version.number}:{digest}"
@@ -128,6 +130,14 @@ def cached_fragment[T](name: str, parts: object, render: Callable[[], T]) -> T:
         if timeout := version.timeout(FRAGMENT_TIMEOUT, now):
             cache.set(key, value, timeout)
     return value
+
+
+def reads_primary() -> bool:
+    """Does this request read the catalogue from the primary database? What is made from a
+    replica is kept apart from what is made from the primary, so that an editor, who always
+    reads the primary, sees their own writes (filmmag/db_router.py), even one the router did
+    not see (raw SQL) and a replica has yet to replay."""
+    return router.db_for_read(apps.get_model("films", "Film")) == DEFAULT_DB_ALIAS
 
 
 def catalogue_version() -> int | None:

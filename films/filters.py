@@ -33,7 +33,7 @@ from django.utils import timezone
 from django_countries import countries
 from django_filters.fields import ChoiceField, ModelChoiceField, ModelMultipleChoiceField
 
-from films.cache import current_version
+from films.cache import current_version, reads_primary
 from films.models import (
     FIRST_FILM_YEAR,
     LAST_PLAUSIBLE_YEAR,
@@ -393,8 +393,9 @@ class FilmFilter(django_filters.FilterSet):
         return state
 
     def facets_cache_key(self, version):
+        state = {**self.state(), "primary": reads_primary()}  # films.cache.reads_primary
         digest = hashlib.md5(
-            json.dumps(self.state(), sort_keys=True, default=str).encode(), usedforsecurity=False
+            json.dumps(state, sort_keys=True, default=str).encode(), usedforsecurity=False
         ).hexdigest()
         return f"film-facets:{version}:{digest}"
 

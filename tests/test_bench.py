@@ -69,8 +69,10 @@ def test_every_page_answers_in_every_mode(bench_run):
             assert measured["status"] == 200, (row["label"], mode, measured)
             assert measured["n"] == 1
             assert measured["bytes"] > 0
-        # Emptying the caches makes the page ask the database again.
-        assert row["modes"]["recomputed"]["queries"] >= row["modes"]["cached"]["queries"] > 0
+        # Emptying the caches makes the page ask the database again; cached, a page shared
+        # from an earlier rendering (films.cache.cached_fragment) may ask nothing.
+        assert row["modes"]["recomputed"]["queries"] > 0
+        assert row["modes"]["recomputed"]["queries"] >= row["modes"]["cached"]["queries"]
 
 
 def test_the_table_is_printed_with_the_versions(bench_run):
