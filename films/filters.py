@@ -57,6 +57,8 @@ FACETS_TIMEOUT = 300
 TOP_DIRECTORS = 30
 FILM_GENRES = Film.genres.through
 SEARCH_LIMIT = 10**9  # more films than any catalogue: a limit that limits nothing (base())
+# The filters on a film's own row; the others are on its genres, credits and offers.
+FILM_ROW_FILTERS = {"q", "decade", "year_min", "year_max", "reviewed"}
 
 DECADES = [(str(d), f"{d}s") for d in range(FIRST_FILM_YEAR // 10 * 10, LAST_PLAUSIBLE_YEAR, 10)]
 
@@ -352,12 +354,31 @@ class FilmFilter(django_filters.FilterSet):
         values = self.active_values(skip=(*skip, *self.NARROWING_SKIPPED))
         if not values:
             return None
+        if not values.keys() & FILM_ROW_FILTERS:
+            return self.linked_ids(values)
         films = self.filter_queryset(Film.objects.all(), skip=skip).values("pk")
         if "q" in values:
             # The planner cannot estimate the title search's condition and would test it again
             # for every link row it counts; a LIMIT keeps the subquery whole: one search, hashed.
             films = films.order_by()[:SEARCH_LIMIT]
         return films
+
+    def linked_ids(self, values):
+        """The ids of the films that the genre, director, service and offer-type filters in
+        ``values`` let through, from their link tables alone: the films' own table would add a
+        join of every film for nothing. An id may come more than once (two chosen genres)."""
+        rows = []
+        if genres := values.get("genre"):
+            rows.append(FILM_GENRES.objects.filter(genre__in=genres))
+        if director := values.get("director"):
+            rows.append(Credit.objects.filter(person=director, role=Credit.Role.DIRECTOR))
+        services, offers = values.get("service"), values.get("offer")
+        if services or offers:
+            rows.append(self.availability_rows(services, offers))
+        ids = rows[0].order_by()
+        for other in rows[1:]:
+            ids = ids.filter(film_id__in=other.values("film_id"))
+        return ids.values("film_id")
 
     def facets(self):
         """Every option of every filter with its count, and the total; cached per combination.
