@@ -59,6 +59,11 @@ FILM_GENRES = Film.genres.through
 SEARCH_LIMIT = 10**9  # more films than any catalogue: a limit that limits nothing (base())
 # The filters on a film's own row; the others are on its genres, credits and offers.
 FILM_ROW_FILTERS = {"q", "decade", "year_min", "year_max", "reviewed"}
+# Counting, the films a title search finds are fetched once when they are at most this many, and
+# their ids given to every count: the planner then looks each one up in the link tables' indexes
+# rather than search again and read every link row. More would make long statements; the
+# search itself is then repeated in each count (few words match so many films).
+TITLE_IDS_LIMIT = 5000
 
 DECADES = [(str(d), f"{d}s") for d in range(FIRST_FILM_YEAR // 10 * 10, LAST_PLAUSIBLE_YEAR, 10)]
 
@@ -262,7 +267,21 @@ class FilmFilter(django_filters.FilterSet):
 
     def filter_title(self, queryset, name, value):
         """The site search's engine (films.search): title, original title, director, cast."""
+        if self.title_ids is not None:
+            return queryset.filter(pk__in=self.title_ids)
         return queryset.search(clean_query(value), ranked=False)
+
+    title_ids: list[int] | None = None  # the title search's films, once fetched (facets())
+
+    def fetch_title_ids(self):
+        """The ids of the films the title search finds, in one query, if there are at most
+        ``TITLE_IDS_LIMIT``; else None (and the counts repeat the search)."""
+        query = self.active_values().get("q")
+        if not query:
+            return None
+        films = Film.objects.search(clean_query(query), ranked=False).order_by()
+        ids = list(films.values_list("pk", flat=True)[: TITLE_IDS_LIMIT + 1])
+        return ids if len(ids) <= TITLE_IDS_LIMIT else None
 
     def filter_genre(self, queryset, name, genres):
         through = Film.genres.through.objects.filter(film=OuterRef("pk"), genre__in=genres)
@@ -354,10 +373,13 @@ class FilmFilter(django_filters.FilterSet):
         values = self.active_values(skip=(*skip, *self.NARROWING_SKIPPED))
         if not values:
             return None
-        if not values.keys() & FILM_ROW_FILTERS:
+        on_rows = values.keys() & FILM_ROW_FILTERS
+        if self.title_ids is not None:
+            on_rows.discard("q")
+        if not on_rows:
             return self.linked_ids(values)
         films = self.filter_queryset(Film.objects.all(), skip=skip).values("pk")
-        if "q" in values:
+        if "q" in values and self.title_ids is None:
             # The planner cannot estimate the title search's condition and would test it again
             # for every link row it counts; a LIMIT keeps the subquery whole: one search, hashed.
             films = films.order_by()[:SEARCH_LIMIT]
@@ -365,8 +387,9 @@ class FilmFilter(django_filters.FilterSet):
 
     def linked_ids(self, values):
         """The ids of the films that the genre, director, service and offer-type filters in
-        ``values`` let through, from their link tables alone: the films' own table would add a
-        join of every film for nothing. An id may come more than once (two chosen genres)."""
+        ``values`` let through (and the title search's, when fetched), from their link tables
+        alone: the films' own table would add a join of every film for nothing. An id may come
+        more than once (two chosen genres)."""
         rows = []
         if genres := values.get("genre"):
             rows.append(FILM_GENRES.objects.filter(genre__in=genres))
@@ -375,6 +398,10 @@ class FilmFilter(django_filters.FilterSet):
         services, offers = values.get("service"), values.get("offer")
         if services or offers:
             rows.append(self.availability_rows(services, offers))
+        if "q" in values:
+            if not rows:
+                return self.title_ids
+            rows[0] = rows[0].filter(film_id__in=self.title_ids)
         ids = rows[0].order_by()
         for other in rows[1:]:
             ids = ids.filter(film_id__in=other.values("film_id"))
@@ -551,7 +578,9 @@ class FilmFilter(django_filters.FilterSet):
     def compute_facets(self):
         """Three queries: genres, services and offer types together (``option_counts()``),
         directors, and decades with the reviewed counts (for the whole catalogue, the decades
-        come with the first, and the third counts the reviewed films)."""
+        come with the first, and the third counts the reviewed films); with a title search, one
+        more first, for its films (``fetch_title_ids()``)."""
+        self.title_ids = self.fetch_title_ids()
         values = self.active_values()
         selected_genres = {g.slug for g in values.get("genre", [])}
         selected_services = {s.slug for s in values.get("service", [])}

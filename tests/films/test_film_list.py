@@ -148,7 +148,11 @@ def test_title_search_matches_title_and_original_title(client, catalogue):
     assert titles(client.get(URL, {"q": "журавли"})) == ["The Cranes Are Flying"]
 
 
-def test_a_title_search_narrows_the_counts_as_it_narrows_the_list(client, catalogue):
+@pytest.mark.parametrize("ids_limit", [5000, 0], ids=["films fetched once", "search repeated"])
+def test_a_title_search_narrows_the_counts_as_it_narrows_the_list(
+    client, catalogue, monkeypatch, ids_limit
+):
+    monkeypatch.setattr("films.filters.TITLE_IDS_LIMIT", ids_limit)
     # "the", short and common: on PostgreSQL its condition stands alone, with no typo tolerance.
     response = client.get(URL, {"q": "the"})
 
@@ -161,6 +165,23 @@ def test_a_title_search_narrows_the_counts_as_it_narrows_the_list(client, catalo
     assert option_count(response, "director", "mikhail-kalatozov") == 1
     assert option_count(response, "decade", "1950") == 1
     assert option_count(response, "reviewed", "yes") == 1
+
+
+@pytest.mark.parametrize("ids_limit", [5000, 0], ids=["films fetched once", "search repeated"])
+def test_a_title_search_and_other_filters_count_together(client, catalogue, monkeypatch, ids_limit):
+    monkeypatch.setattr("films.filters.TITLE_IDS_LIMIT", ids_limit)
+    # Kubrick's two films, found by their director's name; Paths of Glory alone is on Criterion.
+    response = client.get(URL, {"q": "kubrick", "genre": "war", "service": "criterion-channel"})
+
+    assert titles(response) == ["Paths of Glory"]
+    assert option_count(response, "genre", "war") == 1
+    assert option_count(response, "genre", "drama") == 1
+    assert option_count(response, "service", "criterion-channel") == 1
+    assert option_count(response, "service", "max") == 1
+    assert option_count(response, "service", "itunes") == 1
+    assert option_count(response, "offer", "rent") == 1
+    assert option_count(response, "director", "stanley-kubrick") == 1
+    assert option_count(response, "decade", "1950") == 1
 
 
 def test_combined_filters_find_the_cranes(client, catalogue):
