@@ -443,9 +443,14 @@ class FilmFilter(django_filters.FilterSet):
     def decade_and_reviewed_counts(self, values):
         """Both facets from one grouped query over the films that match every other filter:
         ({decade: count with the reviewed filter}, {reviewed choice: count with the decade})."""
+        skip = ("decade", "reviewed")
+        base = self.base(*skip)
+        if base is None or getattr(base, "model", None) is Film:
+            films = self.filter_queryset(Film.objects.all(), skip=skip)
+        else:  # ids from the link tables (or the title search's): looked up, not tested per film
+            films = Film.objects.filter(pk__in=base)
         rows = (
-            self.filter_queryset(Film.objects.all(), skip=("decade", "reviewed"))
-            .annotate(decade=F("year") / 10 * 10, reviewed=HAS_REVIEW_FLAG)
+            films.annotate(decade=F("year") / 10 * 10, reviewed=HAS_REVIEW_FLAG)
             .values_list("decade", "reviewed")
             .annotate(n=Count("pk"))
             .order_by()
