@@ -20,8 +20,10 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    Expression,
     ExpressionWrapper,
     F,
+    Func,
     OuterRef,
     Q,
     Subquery,
@@ -46,7 +48,7 @@ from films.models import (
     StreamingService,
 )
 from films.regions import default_region, region_clean
-from films.search import clean_query
+from films.search import clean_query, uses_postgres
 
 # Seconds at most; less when a scheduled change comes sooner (films/cache.py). A safety net for
 # writes that send no signal: every known change replaces the version at once.
@@ -158,6 +160,38 @@ class RegionField(ChoiceField):
 
 class RegionFilter(django_filters.ChoiceFilter):
     field_class = RegionField
+
+
+class GroupingSets(Expression):
+    """``GROUPING SETS ((a), (b))``, a query's GROUP BY (``query.group_by``): one pass over the
+    rows, grouped by each column in turn, the others NULL in its groups (PostgreSQL)."""
+
+    def __init__(self, *columns):
+        super().__init__(output_field=models.TextField())
+        self.columns = [F(column) for column in columns]
+
+    def get_source_expressions(self):
+        return self.columns
+
+    def set_source_expressions(self, expressions):
+        self.columns = expressions
+
+    def as_sql(self, compiler, connection):
+        sqls, params = [], []
+        for column in self.columns:
+            sql, column_params = compiler.compile(column)
+            sqls.append(f"({sql})")
+            params.extend(column_params)
+        return f"GROUPING SETS ({', '.join(sqls)})", params
+
+
+class Grouped(Func):
+    """A selected column that the query's GROUPING SETS group by: nothing to add to GROUP BY."""
+
+    template = "%(expressions)s"
+
+    def get_group_by_cols(self):
+        return []
 
 
 @dataclass(frozen=True)
@@ -506,6 +540,8 @@ class FilmFilter(django_filters.FilterSet):
             by_offer = rows.values("offer_type").annotate(
                 okey=F("offer_type"), n=Count("film_id", distinct=True)
             )
+        # Neither chosen: both count the same offers, once each way in one pass where it can.
+        both = offer_base is not None and not services and not offers and uses_postgres(current)
         regions = table.filter(facet=FacetCount.Facet.SERVICE).annotate(okey=F("region"))
         lists = {
             "genre-name": Genre.objects.annotate(oid=F("pk"), okey=F("slug"), oname=F("name")),
@@ -530,16 +566,39 @@ class FilmFilter(django_filters.FilterSet):
             .order_by()
             for kind, queryset in [
                 ("genre", genres),
-                ("service", by_service),
-                ("offer", by_offer),
+                *([] if both else [("service", by_service), ("offer", by_offer)]),
                 ("region", regions),
                 *lists.items(),
             ]
         ]
+        if both:
+            parts.append(self.service_and_offer_counts(current.filter(film_id__in=offer_base)))
         rows = defaultdict(list)
         for kind, oid, key, name, n in parts[0].union(*parts[1:], all=True).order_by():
+            if kind == "service|offer":  # a service's row has its id, an offer type's none
+                kind = "offer" if oid is None else "service"
             rows[kind].append((oid, key, name, n))
         return rows
+
+    @staticmethod
+    def service_and_offer_counts(offers):
+        """Rows (kind, service, offer type, name, n) of the films of ``offers`` by service (offer
+        type NULL) and by offer type (service NULL), from one pass over them: two queries in a
+        UNION would each join the offers to the films again."""
+        counts = (
+            offers.annotate(
+                kind=Value("service|offer"),
+                oid=Grouped(F("service_id")),
+                okey=Grouped(F("offer_type")),
+                oname=Value(""),
+                n=Count("film_id", distinct=True),
+            )
+            .values_list("kind", "oid", "okey", "oname", "n")
+            .order_by()
+        )
+        grouping = GroupingSets("service_id", "offer_type").resolve_expression(counts.query)
+        counts.query.group_by = (grouping,)
+        return counts
 
     def director_counts(self, values):
         """[(pk, slug, name, n)] of the directors the facet offers, by name: the ``TOP_DIRECTORS``
