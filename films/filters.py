@@ -20,8 +20,10 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    Expression,
     ExpressionWrapper,
     F,
+    Func,
     OuterRef,
     Q,
     Subquery,
@@ -46,7 +48,7 @@ from films.models import (
     StreamingService,
 )
 from films.regions import default_region, region_clean
-from films.search import clean_query
+from films.search import clean_query, uses_postgres
 
 # Seconds at most; less when a scheduled change comes sooner (films/cache.py). A safety net for
 # writes that send no signal: every known change replaces the version at once.
@@ -57,6 +59,13 @@ FACETS_TIMEOUT = 300
 TOP_DIRECTORS = 30
 FILM_GENRES = Film.genres.through
 SEARCH_LIMIT = 10**9  # more films than any catalogue: a limit that limits nothing (base())
+# The filters on a film's own row; the others are on its genres, credits and offers.
+FILM_ROW_FILTERS = {"q", "decade", "year_min", "year_max", "reviewed"}
+# Counting, the films a title search finds are fetched once when they are at most this many, and
+# their ids given to every count: the planner then looks each one up in the link tables' indexes
+# rather than search again and read every link row. More would make long statements; the
+# search itself is then repeated in each count (few words match so many films).
+TITLE_IDS_LIMIT = 5000
 
 DECADES = [(str(d), f"{d}s") for d in range(FIRST_FILM_YEAR // 10 * 10, LAST_PLAUSIBLE_YEAR, 10)]
 
@@ -151,6 +160,38 @@ class RegionField(ChoiceField):
 
 class RegionFilter(django_filters.ChoiceFilter):
     field_class = RegionField
+
+
+class GroupingSets(Expression):
+    """``GROUPING SETS ((a), (b))``, a query's GROUP BY (``query.group_by``): one pass over the
+    rows, grouped by each column in turn, the others NULL in its groups (PostgreSQL)."""
+
+    def __init__(self, *columns):
+        super().__init__(output_field=models.TextField())
+        self.columns = [F(column) for column in columns]
+
+    def get_source_expressions(self):
+        return self.columns
+
+    def set_source_expressions(self, expressions):
+        self.columns = expressions
+
+    def as_sql(self, compiler, connection):
+        sqls, params = [], []
+        for column in self.columns:
+            sql, column_params = compiler.compile(column)
+            sqls.append(f"({sql})")
+            params.extend(column_params)
+        return f"GROUPING SETS ({', '.join(sqls)})", params
+
+
+class Grouped(Func):
+    """A selected column that the query's GROUPING SETS group by: nothing to add to GROUP BY."""
+
+    template = "%(expressions)s"
+
+    def get_group_by_cols(self):
+        return []
 
 
 @dataclass(frozen=True)
@@ -260,7 +301,21 @@ class FilmFilter(django_filters.FilterSet):
 
     def filter_title(self, queryset, name, value):
         """The site search's engine (films.search): title, original title, director, cast."""
+        if self.title_ids is not None:
+            return queryset.filter(pk__in=self.title_ids)
         return queryset.search(clean_query(value), ranked=False)
+
+    title_ids: list[int] | None = None  # the title search's films, once fetched (facets())
+
+    def fetch_title_ids(self):
+        """The ids of the films the title search finds, in one query, if there are at most
+        ``TITLE_IDS_LIMIT``; else None (and the counts repeat the search)."""
+        query = self.active_values().get("q")
+        if not query:
+            return None
+        films = Film.objects.search(clean_query(query), ranked=False).order_by()
+        ids = list(films.values_list("pk", flat=True)[: TITLE_IDS_LIMIT + 1])
+        return ids if len(ids) <= TITLE_IDS_LIMIT else None
 
     def filter_genre(self, queryset, name, genres):
         through = Film.genres.through.objects.filter(film=OuterRef("pk"), genre__in=genres)
@@ -352,12 +407,39 @@ class FilmFilter(django_filters.FilterSet):
         values = self.active_values(skip=(*skip, *self.NARROWING_SKIPPED))
         if not values:
             return None
+        on_rows = values.keys() & FILM_ROW_FILTERS
+        if self.title_ids is not None:
+            on_rows.discard("q")
+        if not on_rows:
+            return self.linked_ids(values)
         films = self.filter_queryset(Film.objects.all(), skip=skip).values("pk")
-        if "q" in values:
+        if "q" in values and self.title_ids is None:
             # The planner cannot estimate the title search's condition and would test it again
             # for every link row it counts; a LIMIT keeps the subquery whole: one search, hashed.
             films = films.order_by()[:SEARCH_LIMIT]
         return films
+
+    def linked_ids(self, values):
+        """The ids of the films that the genre, director, service and offer-type filters in
+        ``values`` let through (and the title search's, when fetched), from their link tables
+        alone: the films' own table would add a join of every film for nothing. An id may come
+        more than once (two chosen genres)."""
+        rows = []
+        if genres := values.get("genre"):
+            rows.append(FILM_GENRES.objects.filter(genre__in=genres))
+        if director := values.get("director"):
+            rows.append(Credit.objects.filter(person=director, role=Credit.Role.DIRECTOR))
+        services, offers = values.get("service"), values.get("offer")
+        if services or offers:
+            rows.append(self.availability_rows(services, offers))
+        if "q" in values:
+            if not rows:
+                return self.title_ids
+            rows[0] = rows[0].filter(film_id__in=self.title_ids)
+        ids = rows[0].order_by()
+        for other in rows[1:]:
+            ids = ids.filter(film_id__in=other.values("film_id"))
+        return ids.values("film_id")
 
     def facets(self):
         """Every option of every filter with its count, and the total; cached per combination.
@@ -402,9 +484,14 @@ class FilmFilter(django_filters.FilterSet):
     def decade_and_reviewed_counts(self, values):
         """Both facets from one grouped query over the films that match every other filter:
         ({decade: count with the reviewed filter}, {reviewed choice: count with the decade})."""
+        skip = ("decade", "reviewed")
+        base = self.base(*skip)
+        if base is None or getattr(base, "model", None) is Film:
+            films = self.filter_queryset(Film.objects.all(), skip=skip)
+        else:  # ids from the link tables (or the title search's): looked up, not tested per film
+            films = Film.objects.filter(pk__in=base)
         rows = (
-            self.filter_queryset(Film.objects.all(), skip=("decade", "reviewed"))
-            .annotate(decade=F("year") / 10 * 10, reviewed=HAS_REVIEW_FLAG)
+            films.annotate(decade=F("year") / 10 * 10, reviewed=HAS_REVIEW_FLAG)
             .values_list("decade", "reviewed")
             .annotate(n=Count("pk"))
             .order_by()
@@ -460,6 +547,8 @@ class FilmFilter(django_filters.FilterSet):
             by_offer = rows.values("offer_type").annotate(
                 okey=F("offer_type"), n=Count("film_id", distinct=True)
             )
+        # Neither chosen: both count the same offers, once each way in one pass where it can.
+        both = offer_base is not None and not services and not offers and uses_postgres(current)
         regions = table.filter(facet=FacetCount.Facet.SERVICE).annotate(okey=F("region"))
         lists = {
             "genre-name": Genre.objects.annotate(oid=F("pk"), okey=F("slug"), oname=F("name")),
@@ -484,16 +573,39 @@ class FilmFilter(django_filters.FilterSet):
             .order_by()
             for kind, queryset in [
                 ("genre", genres),
-                ("service", by_service),
-                ("offer", by_offer),
+                *([] if both else [("service", by_service), ("offer", by_offer)]),
                 ("region", regions),
                 *lists.items(),
             ]
         ]
+        if both:
+            parts.append(self.service_and_offer_counts(current.filter(film_id__in=offer_base)))
         rows = defaultdict(list)
         for kind, oid, key, name, n in parts[0].union(*parts[1:], all=True).order_by():
+            if kind == "service|offer":  # a service's row has its id, an offer type's none
+                kind = "offer" if oid is None else "service"
             rows[kind].append((oid, key, name, n))
         return rows
+
+    @staticmethod
+    def service_and_offer_counts(offers):
+        """Rows (kind, service, offer type, name, n) of the films of ``offers`` by service (offer
+        type NULL) and by offer type (service NULL), from one pass over them: two queries in a
+        UNION would each join the offers to the films again."""
+        counts = (
+            offers.annotate(
+                kind=Value("service|offer"),
+                oid=Grouped(F("service_id")),
+                okey=Grouped(F("offer_type")),
+                oname=Value(""),
+                n=Count("film_id", distinct=True),
+            )
+            .values_list("kind", "oid", "okey", "oname", "n")
+            .order_by()
+        )
+        grouping = GroupingSets("service_id", "offer_type").resolve_expression(counts.query)
+        counts.query.group_by = (grouping,)
+        return counts
 
     def director_counts(self, values):
         """[(pk, slug, name, n)] of the directors the facet offers, by name: the ``TOP_DIRECTORS``
@@ -537,7 +649,9 @@ class FilmFilter(django_filters.FilterSet):
     def compute_facets(self):
         """Three queries: genres, services and offer types together (``option_counts()``),
         directors, and decades with the reviewed counts (for the whole catalogue, the decades
-        come with the first, and the third counts the reviewed films)."""
+        come with the first, and the third counts the reviewed films); with a title search, one
+        more first, for its films (``fetch_title_ids()``)."""
+        self.title_ids = self.fetch_title_ids()
         values = self.active_values()
         selected_genres = {g.slug for g in values.get("genre", [])}
         selected_services = {s.slug for s in values.get("service", [])}

@@ -713,16 +713,17 @@ class Availability(models.Model):
             models.Index(fields=["service", "first_seen"], name="avail_service_first_seen_idx"),
             models.Index(fields=["service", "ended"], name="avail_service_ended_idx"),
             # The service and offer-type facets: a region's current offers, by service or by
-            # offer type, with the film (index-only scans).
+            # offer type, with the film (index-only scans). By offer type, in the films' order
+            # with their service: the service counts of films of a genre merge the two indexes.
             models.Index(
                 fields=["region", "service", "offer_type", "film"],
                 condition=Q(ended__isnull=True),
                 name="avail_current_service_idx",
             ),
             models.Index(
-                fields=["region", "offer_type", "film"],
+                fields=["region", "offer_type", "film", "service"],
                 condition=Q(ended__isnull=True),
-                name="avail_current_offer_idx",
+                name="avail_current_offer_film_idx",
             ),
             # The stale-offers list: open offers by the date they were last checked.
             models.Index(

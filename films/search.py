@@ -156,6 +156,10 @@ def _postgres(queryset, query, fields, *, ranked):
         matches += [similar(rows, name) for name in fields.primary]
         if fields.related:
             matches.append(fields.related.similar_ids(query, similar)[:limit])
+    if not ranked and len(matches) == 1:
+        # The words as typed, every row: the condition itself, which the planner can estimate
+        # (an ``id IN (SELECT …)`` of the same table would read the rows twice).
+        return queryset.filter(**{fields.vector: tsquery})
     queryset = queryset.filter(pk__in=_union(matches))
     if not ranked:
         return queryset

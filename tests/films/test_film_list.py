@@ -148,6 +148,42 @@ def test_title_search_matches_title_and_original_title(client, catalogue):
     assert titles(client.get(URL, {"q": "журавли"})) == ["The Cranes Are Flying"]
 
 
+@pytest.mark.parametrize("ids_limit", [5000, 0], ids=["films fetched once", "search repeated"])
+def test_a_title_search_narrows_the_counts_as_it_narrows_the_list(
+    client, catalogue, monkeypatch, ids_limit
+):
+    monkeypatch.setattr("films.filters.TITLE_IDS_LIMIT", ids_limit)
+    # "the", short and common: on PostgreSQL its condition stands alone, with no typo tolerance.
+    response = client.get(URL, {"q": "the"})
+
+    assert titles(response) == ["The Cranes Are Flying"]
+    assert response.context["facets"]["total"] == 1
+    assert option_count(response, "genre", "war") == 1
+    assert option_count(response, "genre", "comedy") == 0
+    assert option_count(response, "service", "itunes") == 1
+    assert option_count(response, "offer", "buy") == 1
+    assert option_count(response, "director", "mikhail-kalatozov") == 1
+    assert option_count(response, "decade", "1950") == 1
+    assert option_count(response, "reviewed", "yes") == 1
+
+
+@pytest.mark.parametrize("ids_limit", [5000, 0], ids=["films fetched once", "search repeated"])
+def test_a_title_search_and_other_filters_count_together(client, catalogue, monkeypatch, ids_limit):
+    monkeypatch.setattr("films.filters.TITLE_IDS_LIMIT", ids_limit)
+    # Kubrick's two films, found by their director's name; Paths of Glory alone is on Criterion.
+    response = client.get(URL, {"q": "kubrick", "genre": "war", "service": "criterion-channel"})
+
+    assert titles(response) == ["Paths of Glory"]
+    assert option_count(response, "genre", "war") == 1
+    assert option_count(response, "genre", "drama") == 1
+    assert option_count(response, "service", "criterion-channel") == 1
+    assert option_count(response, "service", "max") == 1
+    assert option_count(response, "service", "itunes") == 1
+    assert option_count(response, "offer", "rent") == 1
+    assert option_count(response, "director", "stanley-kubrick") == 1
+    assert option_count(response, "decade", "1950") == 1
+
+
 def test_combined_filters_find_the_cranes(client, catalogue):
     response = client.get(
         URL, {"genre": "war", "director": "mikhail-kalatozov", "service": "criterion-channel"}
@@ -175,6 +211,26 @@ def test_facet_counts_apply_the_other_filters(client, catalogue):
     assert option_count(response, "offer", "ads") == 0
     # Directors and decades with everything else applied.
     assert option_count(response, "director", "stanley-kubrick") == 1
+    assert option_count(response, "decade", "1950") == 2
+
+
+def test_a_film_that_matches_several_chosen_options_is_counted_once(client, catalogue):
+    # The Cranes Are Flying is War and Drama, and on Criterion and iTunes (twice: rent and buy).
+    response = client.get(
+        URL, {"genre": ["war", "drama"], "service": ["criterion-channel", "itunes"]}
+    )
+
+    assert response.context["facets"]["total"] == 3
+    assert option_count(response, "genre", "war") == 3
+    assert option_count(response, "genre", "drama") == 2
+    assert option_count(response, "service", "criterion-channel") == 2
+    assert option_count(response, "service", "itunes") == 2
+    assert option_count(response, "service", "mubi") == 1
+    assert option_count(response, "offer", "rent") == 2
+    assert option_count(response, "offer", "buy") == 2
+    assert option_count(response, "offer", "ads") == 0
+    assert option_count(response, "director", "stanley-kubrick") == 2
+    assert option_count(response, "director", "mikhail-kalatozov") == 1
     assert option_count(response, "decade", "1950") == 2
 
 
