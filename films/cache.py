@@ -26,6 +26,7 @@ from functools import partial
 from django.apps import apps
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, router, transaction
+from django.middleware.csp import get_nonce
 from django.utils import timezone
 
 # Holds (number, next_change_at): plain values, which unpickle whatever this module becomes.
@@ -109,13 +110,14 @@ def stored_version() -> CatalogueVersion | None:
 FRAGMENT_TIMEOUT = 600
 
 
-def cached_fragment[T](name: str, parts: object, render: Callable[[], T]) -> T:
+def cached_fragment[T](name: str, parts: object, render: Callable[[], T], request=None) -> T:
     """``render()``'s value (a page's rendered part, and what its head needs of it) for the
     catalogue version in force, made once and shared by every request that asks with the same
     ``parts`` (values JSON can write). The version is in the key, so whatever an editor saves, or a
     scheduled publication, is seen by the next request, as with the facet counts; the page
     cache does the same for whole pages, but only for readers without a session and for the
-    exact address. Rendered anew when the cache is unavailable."""
+    exact address. Rendered anew when the cache is unavailable. With ``request``, a rendering
+    that used the request's CSP nonce is not kept: the next reader gets another nonce."""
     now = timezone.now()
     version = current_version(now)
     if version is None:
@@ -127,6 +129,8 @@ def cached_fragment[T](name: str, parts: object, render: Callable[[], T]) -> T:
     value = cache.get(key)
     if value is None:
         value = render()
+        if request is not None and get_nonce(request):
+            return value
         if timeout := version.timeout(FRAGMENT_TIMEOUT, now):
             cache.set(key, value, timeout)
     return value

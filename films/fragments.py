@@ -54,7 +54,7 @@ class CachedPageMixin:
             }
             return {"meta": meta, "parts": rendered}
 
-        page = cached_fragment(self.fragment_name, parts, render)
+        page = cached_fragment(self.fragment_name, parts, render, request=self.request)
         context = {"view": self, "meta": page["meta"], "cached": page["parts"], **kwargs}
         if obj := getattr(self, "object", None):  # for the blocks outside the cached parts
             context["object"] = obj

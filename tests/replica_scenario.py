@@ -185,11 +185,10 @@ def on_replica(sql: str, *, fetch: bool = False):
 
 def wait_on_replica(title: str, timeout: float = 10) -> float:
     """Seconds until a film written on the primary could be read on the replica."""
-    from films.models import Film
-
     from django.core.cache import cache
 
     from filmmag.db_router import LAST_CHANGE_KEY
+    from films.models import Film
 
     started = time.monotonic()
     while not Film.objects.using("replica_1").filter(title=title).exists():

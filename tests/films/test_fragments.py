@@ -141,3 +141,28 @@ def test_pages_are_made_as_usual_when_the_cache_is_down(reader, cranes, settings
         response = reader.get(url)
         assert response.status_code == 200, name
         assert "The Cranes Are Flying" in response.text, name
+
+
+def test_a_rendering_that_used_the_csp_nonce_is_not_kept(rf):
+    from django.utils.csp import LazyNonce
+
+    from films.cache import cached_fragment
+
+    renderings = []
+
+    def render(request):
+        renderings.append(str(request._csp_nonce))  # as {{ csp_nonce }} in a template does
+        return f"<script nonce={renderings[-1]}></script>"
+
+    for _ in range(2):
+        request = rf.get("/")
+        request._csp_nonce = LazyNonce()
+        cached_fragment("test", {"n": 1}, lambda request=request: render(request), request=request)
+    assert len(renderings) == 2 and renderings[0] != renderings[1]
+
+    plain = []
+    for _ in range(2):
+        request = rf.get("/")
+        request._csp_nonce = LazyNonce()
+        cached_fragment("test", {"n": 2}, lambda: plain.append(1) or "<p>", request=request)
+    assert plain == [1]  # made once, then shared
