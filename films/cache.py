@@ -110,16 +110,23 @@ def stored_version() -> CatalogueVersion | None:
 FRAGMENT_TIMEOUT = 600
 
 
-def cached_fragment[T](name: str, parts: object, render: Callable[[], T], request=None) -> T:
+def cached_fragment[T](
+    name: str,
+    parts: object,
+    render: Callable[[], T],
+    request=None,
+    version: CatalogueVersion | None = None,
+) -> T:
     """``render()``'s value (a page's rendered part, and what its head needs of it) for the
     catalogue version in force, made once and shared by every request that asks with the same
     ``parts`` (values JSON can write). The version is in the key, so whatever an editor saves, or a
     scheduled publication, is seen by the next request, as with the facet counts; the page
     cache does the same for whole pages, but only for readers without a session and for the
     exact address. Rendered anew when the cache is unavailable. With ``request``, a rendering
-    that used the request's CSP nonce is not kept: the next reader gets another nonce."""
+    that used the request's CSP nonce is not kept: the next reader gets another nonce.
+    ``version``: the one this request already read (it spares a round trip to the cache)."""
     now = timezone.now()
-    version = current_version(now)
+    version = version or current_version(now)
     if version is None:
         return render()
     parts = {"parts": parts, "primary": reads_primary()}

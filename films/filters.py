@@ -415,6 +415,7 @@ class FilmFilter(django_filters.FilterSet):
 
     # --- facet counts ----------------------------------------------------------------------
 
+    version = None  # the catalogue version facets() read, for the page's shared rendering
     NARROWING_SKIPPED = ("sort", "region", "director_q")  # they change no film's membership
 
     def whole_catalogue(self) -> bool:
@@ -469,7 +470,7 @@ class FilmFilter(django_filters.FilterSet):
         replaces when its time comes, so both agree with the list.
         """
         now = timezone.now()
-        version = current_version(now)
+        self.version = version = current_version(now)
         if version is None:  # the cache is unavailable
             return {**self.compute_facets(), "fresh": True}
         key = self.facets_cache_key(version.number)

@@ -162,7 +162,9 @@ class FilmListView(seo.PageMetaMixin, RegionMixin, LenientPaginationMixin, Filte
             "path": self.request.path,
             "region_query": self.region_query,
         }
-        return cached_fragment("film-list", parts, render, request=self.request)
+        return cached_fragment(
+            "film-list", parts, render, request=self.request, version=self.filterset.version
+        )
 
     def active_filters(self):
         """[(label, URL without it)] for each filter value in the address, to undo one at a time."""
