@@ -6,9 +6,11 @@ import pytest
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
+from filmmag.settings import cache_settings
 from films.models import Film, Person
 from films.regions import REGION_COOKIE
 from tests.factories import make_editor, make_film, make_review, make_user
+from tests.outages import closed_port
 from tests.query_counting import count_queries
 
 pytestmark = pytest.mark.django_db
@@ -128,15 +130,7 @@ def test_a_preview_is_never_shared(client, cranes):
 
 
 def test_pages_are_made_as_usual_when_the_cache_is_down(reader, cranes, settings):
-    from tests.outages import closed_port
-
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "filmmag.cache.ResilientRedisCache",
-            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
-            "OPTIONS": {"socket_connect_timeout": 0.1, "socket_timeout": 0.1},
-        }
-    }
+    settings.CACHES = cache_settings(f"redis://127.0.0.1:{closed_port()}/0")
     for name, url in pages(cranes).items():
         response = reader.get(url)
         assert response.status_code == 200, name
