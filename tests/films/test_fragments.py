@@ -102,14 +102,13 @@ def test_the_readers_region_is_part_of_the_key(reader, cranes):
 
 
 def test_the_address_is_part_of_the_key(reader, cranes):
-    first = reader.get(FILM_LIST, {"sort": "-year"})
-    make_film("Ivan's Childhood", year=1962, genres=["War"])  # a new version for both below
+    make_film("Ivan's Childhood", year=1962, genres=["War"])
+    # In the same catalogue version: the second sort must not be given the first one's films.
     newest = reader.get(FILM_LIST, {"sort": "-year"}).text
     oldest = reader.get(FILM_LIST, {"sort": "year"}).text
 
     assert newest.index("Ivan&#x27;s Childhood") < newest.index("The Cranes Are Flying")
     assert oldest.index("The Cranes Are Flying") < oldest.index("Ivan&#x27;s Childhood")
-    assert "Ivan" not in first.text
 
 
 def test_a_preview_is_never_shared(client, cranes):
