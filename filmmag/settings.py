@@ -200,6 +200,10 @@ PAGE_CACHE_TIMEOUT = int(os.environ.get("DJANGO_PAGE_CACHE_SECONDS", "600"))
 PAGE_CACHE_MAX_AGE = int(os.environ.get("DJANGO_PAGE_CACHE_MAX_AGE", "30"))
 PAGE_CACHE_S_MAXAGE = int(os.environ.get("DJANGO_PAGE_CACHE_S_MAXAGE", "60"))
 PAGE_CACHE_STALE_WHILE_REVALIDATE = int(os.environ.get("DJANGO_PAGE_CACHE_STALE", "30"))
+# Shared pages (films/fragments.py): a public page's content made once per catalogue version
+# and given to every reader, with a session or not. Off, each request makes its page (with the
+# facet counts still cached): `make bench` measures both.
+SHARED_PAGES_ENABLED = env_bool("DJANGO_SHARED_PAGES", True)
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

@@ -1,5 +1,6 @@
 """Pages made once per catalogue version and shared by every reader (films.cache)."""
 
+from django.conf import settings
 from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 
@@ -39,7 +40,7 @@ class CachedPageMixin:
         return super().get_context_data(**self.page_context(), **kwargs)
 
     def get_context_data(self, **kwargs):
-        parts = self.cache_parts()
+        parts = self.cache_parts() if settings.SHARED_PAGES_ENABLED else None
         if parts is None:
             return self.full_context(**kwargs)
 
@@ -61,3 +62,46 @@ class CachedPageMixin:
             if name := self.get_context_object_name(obj):
                 context[name] = obj
         return context
+
+
+class SharedPageMixin:
+    """A public page that is wholly a function of its address, the reader's region and the
+    catalogue version (a film list, a search): its head and content are made once per version
+    and shared, so a repeat runs no query and renders only the site's frame around them.
+
+    Unlike CachedPageMixin there is no lookup to repeat: an unknown genre or an old slug raises
+    or redirects while the page is being made, and such an answer is never kept (a deleted or
+    renamed row changes the version anyway). ``shared_template`` defines the partials in
+    ``cached_partials``; the response's template shows ``cached.<name>``."""
+
+    cached_partials = ("head", "content")
+    fragment_name = "shared-page"
+    shared_template = ""
+
+    def cache_parts(self) -> dict:
+        return {"url": self.request.build_absolute_uri(), "region": cookie_region(self.request)}
+
+    def get(self, request, *args, **kwargs):
+        made = {}
+
+        def render():
+            response = super(SharedPageMixin, self).get(request, *args, **kwargs)
+            made["context"] = context = response.context_data
+            context["meta"].picture = None  # resolved into meta.image
+            return {
+                "meta": context["meta"],
+                "parts": {
+                    name: render_to_string(f"{self.shared_template}#{name}", context, request)
+                    for name in self.cached_partials
+                },
+            }
+
+        if settings.SHARED_PAGES_ENABLED:
+            page = cached_fragment(self.fragment_name, self.cache_parts(), render, request=request)
+        else:
+            page = render()
+        # A page just made keeps its whole context (tests and debugging read it).
+        context = made.get("context") or {"view": self, "meta": page["meta"]}
+        return self.response_class(
+            request, self.template_name, {**context, "cached": page["parts"]}
+        )

@@ -17,7 +17,7 @@ from django_filters.views import FilterView
 from films import seo
 from films.cache import cached_fragment
 from films.filters import FilmFilter, Sort
-from films.fragments import CachedPageMixin
+from films.fragments import CachedPageMixin, SharedPageMixin
 from films.models import Availability, Credit, Film, Genre, Person, StreamingService
 from films.pagination import LenientPaginationMixin
 from films.regions import (
@@ -55,6 +55,17 @@ def filter_query(query, *, drop=(), region=None):
     return f"?{query.urlencode()}" if query else ""
 
 
+def feed(title, name, args=(), query="", atom="_atom_feed"):
+    """A feed's autodiscovery links (includes/feed_links.html): its RSS address is the URL
+    ``<name>_feed``, its Atom one ``<name><atom>``."""
+    return {
+        "title": title,
+        "rss": reverse(f"{name}_feed", args=args),
+        "atom": reverse(f"{name}{atom}", args=args),
+        "query": query,
+    }
+
+
 class RegionMixin:
     """A page whose offers depend on the reader's region (films/regions.py)."""
 
@@ -78,9 +89,12 @@ def path_without_region(path):
     return f"{parts.path}?{query.urlencode()}" if query else parts.path
 
 
-class FilmListView(seo.PageMetaMixin, RegionMixin, LenientPaginationMixin, FilterView):
+class FilmListView(
+    SharedPageMixin, seo.PageMetaMixin, RegionMixin, LenientPaginationMixin, FilterView
+):
     filterset_class = FilmFilter
-    template_name = "films/film_list.html"
+    template_name = shared_template = "films/film_list.html"
+    fragment_name = "film-list-page"
     context_object_name = "films"
     paginate_by = 24
     strict = False  # an invalid value is reported and ignored, the rest still filters
@@ -134,11 +148,19 @@ class FilmListView(seo.PageMetaMixin, RegionMixin, LenientPaginationMixin, Filte
             if self.filterset.is_bound
             else [],
             active_filters=self.active_filters(),
-            feed_query=filter_query(
-                self.request.GET, drop=self.get_preset(), region=self.filterset.offer_region
-            ),
+            feeds=self.page_feeds(),
         )
         return context
+
+    def page_feeds(self) -> list[dict]:
+        """The feeds the head announces, the page's own first (its "Follow" link)."""
+        query = filter_query(
+            self.request.GET, drop=self.get_preset(), region=self.filterset.offer_region
+        )
+        return [
+            feed("filmmag reviews: films matching these filters", "reviews:film_list", query=query),
+            feed("filmmag: latest reviews", "reviews:review"),
+        ]
 
     @cached_property
     def results(self) -> dict:
@@ -277,22 +299,34 @@ class FilmsOfView(SlugRedirectMixin, FilmListView):
 
 
 class GenreDetailView(FilmsOfView):
-    template_name = "films/genre_detail.html"
     model = slug_model = Genre
     filter_name = "genre"
     heading_format = "{} films"
     description_format = "{name}: {films} in filmmag's catalogue, with where to watch each{titles}"
 
+    def page_feeds(self):
+        own = feed(f"filmmag reviews: {self.heading}", "reviews:genre", [self.owner.slug])
+        return [own, *super().page_feeds()[1:]]
+
 
 class ServiceDetailView(FilmsOfView):
-    template_name = "films/service_detail.html"
     model = slug_model = StreamingService
     filter_name = "service"
     heading_format = "Films on {}"
     description_format = "{films} to watch on {name}, with filmmag's reviews{titles}"
 
+    def page_feeds(self):
+        name, slug = self.owner.name, [self.owner.slug]
+        return [
+            feed(f"filmmag reviews: {self.heading}", "reviews:service", slug),
+            *super().page_feeds()[1:],
+            feed(f"filmmag: new on {name}", "films:service_new", slug, atom="_atom"),
+            feed(f"filmmag: recently left {name}", "films:service_left", slug, atom="_atom"),
+        ]
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        context["intro_template"] = "films/service_detail.html#intro"
         arrived, left = [], []
         for offer in Availability.objects.for_service_page(self.owner):
             (left if offer.ended else arrived).append(offer)

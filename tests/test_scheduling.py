@@ -76,9 +76,9 @@ LISTS = [
 
 
 def cache_the_counts(client):
-    """Load each film list until its counts come from the cache (made with the page cache
-    off, which would answer the second request without making the page)."""
-    with override_settings(PAGE_CACHE_ENABLED=False):
+    """Load each film list until its counts come from the cache (made with the page cache and
+    the shared pages off, which would answer the second request without making the page)."""
+    with override_settings(PAGE_CACHE_ENABLED=False, SHARED_PAGES_ENABLED=False):
         for url, params in LISTS:
             client.get(url, params)
             assert client.get(url, params).context["facets"]["fresh"] is False, (url, params)
@@ -153,6 +153,7 @@ def test_the_counts_stay_cached_until_the_next_change(client, clock, magazine, s
     """Exact, not merely safe: between changes the cache is used, and the version changes
     once, when the time comes, not on every request."""
     settings.PAGE_CACHE_ENABLED = False  # the counts' cache, seen in each made page's context
+    settings.SHARED_PAGES_ENABLED = False
     cache_the_counts(client)
     version = current_version()
     assert version.next_change_at == PUBLICATION

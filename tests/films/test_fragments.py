@@ -52,11 +52,12 @@ def pages(cranes):
 
 # A repeat's queries: the lookup of what the address names (which decides a 404 or an old
 # address's redirect), and nothing else; not even the reader's account, which no page asks for.
+# A film list has no such lookup: a genre's page is made anew when the genre changes.
 REPEAT_QUERIES = {
     "home": 0,
     "film list": 0,
-    "filtered film list": 1,
-    "genre": 1,
+    "filtered film list": 0,
+    "genre": 0,
     "film": 1,
     "person": 1,
     "review": 1,

@@ -373,6 +373,7 @@ def test_pages_that_read_the_region_cookie_vary_on_it(client, offers):
 
 def test_a_warm_list_in_another_region_is_counted_from_the_cache(client, offers, settings):
     settings.PAGE_CACHE_ENABLED = False  # the counts' cache, seen in the made page's context
+    settings.SHARED_PAGES_ENABLED = False
     client.get(LIST, {"region": "GB"})
     cached = client.get(LIST, {"region": "GB"})
     other = client.get(LIST, {"region": "FR"})
