@@ -7,18 +7,22 @@
 
 For each page (home; the film list unfiltered, with three filters, sorted by rating and with a
 title query; a film; the person with the longest filmography; a review; search; a feed; a
-sitemap section), in-process through Django's test client with DEBUG off, in three modes:
+sitemap section), in-process through Django's test client with DEBUG off, in four modes:
 
 - recomputed: every cache emptied before each request (the facet counts are computed again);
-- cached: the same page again, with the facet counts (and whatever else) cached;
-- page cache: the same with PAGE_CACHE_ENABLED on (the whole-page cache, where there is one).
+- counts cached: the same page again, made again, with the facet counts (and the film list's
+  cards) cached; shared pages (SHARED_PAGES_ENABLED) and the page cache are off;
+- shared: the same, with the shared pages on (a page's content made once per catalogue version
+  and given to every reader, with a session or not: films/fragments.py);
+- page cache: the same with PAGE_CACHE_ENABLED on too (whole responses, for readers with no
+  session).
 
 Each gives the median and p95 time of --requests requests (fewer for a page slower than
 --budget seconds a mode, at least 5; the table says how many), the SQL queries of one request
 and the HTML bytes. Then, unless --skip-wrk, each page's requests/s next to a bare Django view
 (bench/urls.py: same settings, middleware and server) under gunicorn (2 sync workers,
 --no-control-socket, 127.0.0.1) and `wrk -t2 -c8`, in interleaved rounds (bare, page, bare,
-page...), as a ratio page / bare; with the facet counts cached and with the page cache.
+page...), as a ratio page / bare; in each mode but "recomputed".
 
 One table is printed and written as JSON to artifacts/bench/scale-<engine>-<films>.json, with
 the core count and the versions. The cache is the process's local memory, or Redis when
@@ -49,9 +53,10 @@ sys.path.insert(0, str(ROOT / "bench"))  # catalogue.py, load.py
 import catalogue  # noqa: E402
 from catalogue import say  # noqa: E402
 
-MODES = ("recomputed", "cached", "page cache")
-WRK_MODES = ("cached", "page cache")  # under load a cache cannot be emptied per request
+MODES = ("recomputed", "counts cached", "shared", "page cache")
+WRK_MODES = MODES[1:]  # under load a cache cannot be emptied per request
 PAGE_CACHE_SETTING = "PAGE_CACHE_ENABLED"
+SHARED_PAGES_SETTING = "SHARED_PAGES_ENABLED"
 MIN_REQUESTS = 5
 
 
@@ -247,7 +252,11 @@ def measure(label: str, url: str, args) -> dict:
 
     row = {"label": label, "url": url, "modes": {}}
     for mode in MODES:
-        with override_settings(**{PAGE_CACHE_SETTING: mode == "page cache"}):
+        switches = {
+            PAGE_CACHE_SETTING: mode == "page cache",
+            SHARED_PAGES_SETTING: mode in ("shared", "page cache"),
+        }
+        with override_settings(**switches):
             clear_caches()
             if mode != "recomputed":
                 get()  # fills the caches
@@ -311,6 +320,7 @@ def wrk_ratios(rows: list[dict], database_url: str, args) -> None:
                 DATABASE_URL=database_url,
                 DJANGO_SETTINGS_MODULE="bench.settings",
                 DJANGO_PAGE_CACHE="true" if mode == "page cache" else "false",
+                DJANGO_SHARED_PAGES="false" if mode == "counts cached" else "true",
                 DJANGO_ALLOWED_HOSTS=HOST,
                 PYTHONPATH=str(ROOT),
             )
@@ -327,10 +337,10 @@ def wrk_ratios(rows: list[dict], database_url: str, args) -> None:
                     row.setdefault("wrk", {})[mode] = wrk_page(wrk, base, row, mode, bare_url, args)
                     result = row["wrk"][mode]
                     say(
-                        f"  {mode:<10} {row['label']:<26} {result['page_rps']:>8.1f} req/s, "
+                        f"  {mode:<13} {row['label']:<26} {result['page_rps']:>8.1f} req/s, "
                         f"bare {result['bare_rps']:>7.1f}: 1/{1 / result['ratio']:.1f}"
                         if result["ratio"]
-                        else f"  {mode:<10} {row['label']:<26} no request completed"
+                        else f"  {mode:<13} {row['label']:<26} no request completed"
                     )
             finally:
                 stop(server)
@@ -453,13 +463,13 @@ def print_table(report: dict) -> None:
     )
     wrk = any("wrk" in row for row in report["pages"])
     head = (
-        f"{'page':<26} {'recomputed ms':>19} {'counts cached ms':>19} {'page cache ms':>19}"
-        f" {'queries':>9} {'KB':>7}"
+        f"{'page':<26} {'recomputed ms':>19} {'counts cached ms':>19} {'shared ms':>19}"
+        f" {'page cache ms':>19} {'queries':>11} {'KB':>7}"
     )
-    sub = f"{'':<26}" + f" {'median':>8} {'p95':>7} {'n':>3}" * 3 + f" {'r/c/p':>9} {'':>7}"
+    sub = f"{'':<26}" + f" {'median':>8} {'p95':>7} {'n':>3}" * 4 + f" {'r/c/s/p':>11} {'':>7}"
     if wrk:
-        head += f"  {'req/s ratio to bare':>21}"
-        sub += f"  {'cached':>10} {'page c.':>10}"
+        head += f"  {'req/s ratio to bare':>32}"
+        sub += f"  {'cached':>10} {'shared':>10} {'page c.':>10}"
     say(head)
     say(sub)
     for row in report["pages"]:
@@ -468,7 +478,7 @@ def print_table(report: dict) -> None:
         for m in modes:
             mark = "" if m["status"] == 200 else "!"
             line += f" {m['median_ms']:>7.1f}{mark or ' '} {m['p95_ms']:>6.1f} {m['n']:>3}"
-        line += f" {'/'.join(str(m['queries']) for m in modes):>9}"
+        line += f" {'/'.join(str(m['queries']) for m in modes):>11}"
         line += f" {modes[1]['bytes'] / 1000:>7.1f}"
         if wrk:
             for mode in WRK_MODES:
@@ -477,8 +487,8 @@ def print_table(report: dict) -> None:
                 line += f" {shown:>10}"
         say(line)
     say(
-        "(! = not 200; n = timed requests; queries: recomputed / counts cached / page cache; "
-        "ratio 0: no request finished)"
+        "(! = not 200; n = timed requests; queries: recomputed / counts cached / shared / page "
+        "cache; ratio 0: no request finished)"
     )
 
 

@@ -14,6 +14,8 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from films.fragments import shared_response
+
 OPENING = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
     '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
@@ -24,6 +26,13 @@ KEPT_HEADERS = ("Last-Modified", "X-Robots-Tag")
 
 
 def sitemap(request, sitemaps, section=None, **kwargs):
+    """A section, made once per catalogue version and shared (films.fragments)."""
+    return shared_response(
+        "sitemap", request, lambda: _section(request, sitemaps, section, **kwargs)
+    )
+
+
+def _section(request, sitemaps, section, **kwargs):
     response = sitemaps_views.sitemap(request, sitemaps, section, **kwargs)
     if not isinstance(response, TemplateResponse) or response.context_data is None:
         return response

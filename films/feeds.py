@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 
+from films.fragments import SharedFeedMixin
 from films.models import Availability, StreamingService
 
 FEED_LENGTH = 30
@@ -19,7 +20,7 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
 
-class ServiceOffersFeed(Feed):
+class ServiceOffersFeed(SharedFeedMixin, Feed):
     """Base: ``kind`` is "new" or "left"."""
 
     kind = ""

@@ -2,7 +2,9 @@
 
 from django.conf import settings
 from django.db.models import prefetch_related_objects
+from django.http import HttpResponse
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 
 from films.cache import cached_fragment
 from films.regions import cookie_region
@@ -86,6 +88,8 @@ class SharedPageMixin:
 
         def render():
             response = super(SharedPageMixin, self).get(request, *args, **kwargs)
+            if not isinstance(response, TemplateResponse):
+                raise _Answered(response)  # e.g. a redirect: answered, never kept
             made["context"] = context = response.context_data
             context["meta"].picture = None  # resolved into meta.image
             return {
@@ -96,12 +100,53 @@ class SharedPageMixin:
                 },
             }
 
-        if settings.SHARED_PAGES_ENABLED:
-            page = cached_fragment(self.fragment_name, self.cache_parts(), render, request=request)
-        else:
-            page = render()
+        try:
+            if settings.SHARED_PAGES_ENABLED:
+                page = cached_fragment(
+                    self.fragment_name, self.cache_parts(), render, request=request
+                )
+            else:
+                page = render()
+        except _Answered as answered:
+            return answered.response
         # A page just made keeps its whole context (tests and debugging read it).
         context = made.get("context") or {"view": self, "meta": page["meta"]}
         return self.response_class(
             request, self.template_name, {**context, "cached": page["parts"]}
         )
+
+
+class _Answered(Exception):
+    def __init__(self, response):
+        self.response = response
+
+
+def shared_response(name, request, make) -> HttpResponse:
+    """``make()``'s response (a feed, a sitemap section: wholly a function of the address, the
+    reader's region and the catalogue version), made once per version and shared. Anything but
+    a 200 (a 404, an old slug's redirect) is answered as it is and never kept."""
+
+    def render():
+        response = make()
+        if response.status_code != 200 or response.streaming:
+            raise _Answered(response)
+        return {"content": response.content, "headers": dict(response.items())}
+
+    parts = {"url": request.build_absolute_uri(), "region": cookie_region(request)}
+    try:
+        if settings.SHARED_PAGES_ENABLED:
+            made = cached_fragment(name, parts, render)
+        else:
+            made = render()
+    except _Answered as answered:
+        return answered.response
+    return HttpResponse(made["content"], headers=made["headers"])
+
+
+class SharedFeedMixin:
+    """A syndication feed made once per catalogue version and shared (shared_response()):
+    feed readers poll, and each poll would otherwise run the feed's query and write its XML."""
+
+    def __call__(self, request, *args, **kwargs):
+        parent = super()
+        return shared_response("feed", request, lambda: parent.__call__(request, *args, **kwargs))

@@ -305,8 +305,9 @@ class GenreDetailView(FilmsOfView):
     description_format = "{name}: {films} in filmmag's catalogue, with where to watch each{titles}"
 
     def page_feeds(self):
-        own = feed(f"filmmag reviews: {self.heading}", "reviews:genre", [self.owner.slug])
-        return [own, *super().page_feeds()[1:]]
+        films, site = super().page_feeds()
+        slug, query = [self.owner.slug], films["query"]
+        return [feed(f"filmmag reviews: {self.heading}", "reviews:genre", slug, query), site]
 
 
 class ServiceDetailView(FilmsOfView):
@@ -316,10 +317,11 @@ class ServiceDetailView(FilmsOfView):
     description_format = "{films} to watch on {name}, with filmmag's reviews{titles}"
 
     def page_feeds(self):
+        films, site = super().page_feeds()
         name, slug = self.owner.name, [self.owner.slug]
         return [
-            feed(f"filmmag reviews: {self.heading}", "reviews:service", slug),
-            *super().page_feeds()[1:],
+            feed(f"filmmag reviews: {self.heading}", "reviews:service", slug, films["query"]),
+            site,
             feed(f"filmmag: new on {name}", "films:service_new", slug, atom="_atom"),
             feed(f"filmmag: recently left {name}", "films:service_left", slug, atom="_atom"),
         ]

@@ -27,6 +27,7 @@ from django.utils.text import Truncator
 from taggit.models import Tag
 
 from films.filters import FilmFilter
+from films.fragments import SharedFeedMixin
 from films.models import Credit, Film, Genre, Person, StreamingService
 from films.regions import cookie_region
 from films.slugs import moved_to
@@ -80,7 +81,7 @@ class Channel:
     subject: Any = None
 
 
-class ReviewFeed(Feed):
+class ReviewFeed(SharedFeedMixin, Feed):
     """A feed of published reviews, newest first; RSS 2.0 (``atom=True``: Atom 1.0)."""
 
     feed_type = ReviewRssFeed

@@ -10,7 +10,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from taggit.models import Tag, TaggedItem
 
 from films import seo
-from films.fragments import CachedPageMixin
+from films.fragments import CachedPageMixin, SharedPageMixin
 from films.models import Credit, FacetCount, Film, Person
 from films.pagination import LenientPaginationMixin
 from films.regions import cookie_region, vary_on_region
@@ -74,8 +74,10 @@ class HomeView(CachedPageMixin, seo.PageMetaMixin, ListView):
         )
 
 
-class ReviewListView(seo.PageMetaMixin, LenientPaginationMixin, ListView):
-    template_name = "reviews/review_list.html"
+class ReviewListView(SharedPageMixin, seo.PageMetaMixin, LenientPaginationMixin, ListView):
+    template_name = shared_template = "reviews/review_list.html"
+    cached_partials = ("content",)
+    fragment_name = "review-list"
     context_object_name = "reviews"
     paginate_by = 20
 
@@ -185,10 +187,13 @@ class PreviewLinkDetailView(ReviewPageMixin, DetailView):
         return self.render_to_response(self.get_context_data(object=self.object))
 
 
-class TagDetailView(seo.PageMetaMixin, SlugRedirectMixin, LenientPaginationMixin, ListView):
+class TagDetailView(
+    SlugRedirectMixin, SharedPageMixin, seo.PageMetaMixin, LenientPaginationMixin, ListView
+):
     """Published reviews with a keyword, and films tagged with it."""
 
-    template_name = "reviews/tag_detail.html"
+    template_name = shared_template = "reviews/tag_detail.html"
+    fragment_name = "tag-page"
     context_object_name = "reviews"
     paginate_by = 20
     slug_model = Tag
@@ -232,11 +237,13 @@ def public_use():
     ) | Exists(items.filter(content_type=ContentType.objects.get_for_model(Film)))
 
 
-class SearchView(seo.PageMetaMixin, TemplateView):
+class SearchView(SharedPageMixin, seo.PageMetaMixin, TemplateView):
     """Site search: films, people and published reviews matching the reader's words, each
     group best first with a highlighted snippet (films.search). Any query gives a page."""
 
-    template_name = "reviews/search.html"
+    template_name = shared_template = "reviews/search.html"
+    cached_partials = ("content",)
+    fragment_name = "search"
     per_group = 10
 
     def get_context_data(self, **kwargs):

@@ -207,6 +207,7 @@ def test_an_outage_is_logged_once_and_caching_resumes_when_redis_answers(
 ):
     settings.CACHES = cache_settings(fake_redis.url)
     settings.PAGE_CACHE_ENABLED = False  # the counts' cache, seen in each made page's context
+    settings.SHARED_PAGES_ENABLED = False
     caplog.set_level(logging.INFO, logger="filmmag.cache")
     url = reverse("films:film_list")
 
