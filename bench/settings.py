@@ -16,5 +16,6 @@ STORAGES = {
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     timeout = int(os.environ.get("BENCH_STATEMENT_TIMEOUT_MS", "0"))
-    if timeout:
-        DATABASES["default"]["OPTIONS"]["options"] = f"-c statement_timeout={timeout}"
+    if timeout:  # added to the site's own options (jit, work_mem), not in their place
+        options = DATABASES["default"]["OPTIONS"]
+        options["options"] = f"{options.get('options', '')} -c statement_timeout={timeout}".strip()

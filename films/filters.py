@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import django_filters
 from django import forms
+from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.fields import ArrayField
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -62,6 +63,7 @@ FILM_GENRES = Film.genres.through
 SEARCH_LIMIT = 10**9  # more films than any catalogue: a limit that limits nothing (base())
 # The filters on a film's own row; the others are on its genres, credits and offers.
 FILM_ROW_FILTERS = {"q", "decade", "year_min", "year_max", "reviewed"}
+LINKED = {"genre", "director", "service", "offer"}  # filters counted from their link tables
 # Counting, the films a title search finds are fetched once when they are at most this many, and
 # their ids given to every count: the planner then looks each one up in the link tables' indexes
 # rather than search again and read every link row. Past a few thousand, looking every film up
@@ -208,6 +210,8 @@ def among(queryset, field: str, ids):
     """``queryset`` where ``field`` is one of ``ids``: a subquery, or a list (the title search's
     films), which on PostgreSQL goes as one array (``= ANY``): thousands of ``IN`` parameters
     cost Django and the driver more than the query itself."""
+    if isinstance(ids, ArraySubquery):  # FilmFilter.base(): looked up by index
+        return queryset.filter(EqualsAny(F(field), ids))
     if isinstance(ids, list) and uses_postgres(queryset):
         array = Value(ids, output_field=ArrayField(models.BigIntegerField()))
         return queryset.filter(EqualsAny(F(field), array))
@@ -432,13 +436,25 @@ class FilmFilter(django_filters.FilterSet):
         if self.title_ids is not None:
             on_rows.discard("q")
         if not on_rows:
-            return self.linked_ids(values)
+            ids = self.linked_ids(values)
+            if isinstance(ids, models.QuerySet) and self.few_films(values) and uses_postgres(ids):
+                # A few thousand films: each count looks them up by index (``= ANY(ARRAY(…))``)
+                # instead of hashing or merging the whole link table against them.
+                return ArraySubquery(ids)
+            return ids
         films = self.filter_queryset(Film.objects.all(), skip=skip).values("pk")
         if "q" in values and self.title_ids is None:
             # The planner cannot estimate the title search's condition and would test it again
             # for every link row it counts; a LIMIT keeps the subquery whole: one search, hashed.
             films = films.order_by()[:SEARCH_LIMIT]
         return films
+
+    @staticmethod
+    def few_films(values) -> bool:
+        """Do these link filters leave a small share of the catalogue? A director, a service
+        (one of 30), or two filters together do; a genre or an offer type alone need not (one
+        offer type can be half the films)."""
+        return bool({"director", "service"} & values.keys()) or len(values.keys() & LINKED) > 1
 
     def linked_ids(self, values):
         """The ids of the films that the genre, director, service and offer-type filters in
@@ -555,8 +571,10 @@ class FilmFilter(django_filters.FilterSet):
             rows = current.filter(offer_type__in=offers) if offers else current
             if offer_base is not None:
                 rows = among(rows, "film_id", offer_base)
+            # A film has one current offer per service, offer type and region (a unique
+            # constraint): with one offer type, each row is a film of its own; no DISTINCT sort.
             by_service = rows.values("service_id").annotate(
-                oid=F("service_id"), n=Count("film_id", distinct=True)
+                oid=F("service_id"), n=Count("film_id", distinct=len(offers or ()) != 1)
             )
         if offer_base is None and not services:
             by_offer = table.filter(facet=FacetCount.Facet.OFFER, region=region)
@@ -566,7 +584,7 @@ class FilmFilter(django_filters.FilterSet):
             if offer_base is not None:
                 rows = among(rows, "film_id", offer_base)
             by_offer = rows.values("offer_type").annotate(
-                okey=F("offer_type"), n=Count("film_id", distinct=True)
+                okey=F("offer_type"), n=Count("film_id", distinct=len(services or ()) != 1)
             )
         # Neither chosen: both count the same offers, once each way in one pass where it can.
         both = offer_base is not None and not services and not offers and uses_postgres(current)
