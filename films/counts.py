@@ -59,6 +59,37 @@ def genre_keys(genre_ids) -> set[Key]:
     return {(Facet.GENRE, "", str(pk)) for pk in genre_ids}
 
 
+def combo_keys(genre_ids, offers, *, any_genre=True) -> set[Key]:
+    """The COMBO cells that films in ``genre_ids`` with ``offers`` [(region, service id, offer
+    type)] count in: each genre's with the service and offer type, the service alone and the
+    offer type alone, and (``any_genre``) any genre's with the service and offer type and the
+    service alone (any genre's offer type alone is the OFFER facet's count)."""
+    keys = set()
+    for region, service, offer in offers:
+        region = str(region)
+        cells = [f"{g}.{service}.{offer}" for g in genre_ids]
+        cells += [f"{g}.{service}." for g in genre_ids]
+        cells += [f"{g}.0.{offer}" for g in genre_ids]
+        if any_genre:
+            cells += [f"0.{service}.{offer}", f"0.{service}."]
+        keys.update((Facet.COMBO, region, cell) for cell in cells)
+    return keys
+
+
+def genres_of(film_ids) -> set[int]:
+    return set(FILM_GENRES.objects.filter(film_id__in=film_ids).values_list("genre_id", flat=True))
+
+
+def offers_of(film_ids) -> set[tuple[str, int, str]]:
+    """The distinct (region, service, offer type) of the films' current offers."""
+    rows = Availability.objects.current().filter(film_id__in=film_ids).order_by()
+    return set(rows.values_list("region", "service_id", "offer_type").distinct())
+
+
+def film_combo_keys(film_id) -> set[Key]:
+    return combo_keys(genres_of([film_id]), offers_of([film_id]))
+
+
 # --- counting ---------------------------------------------------------------------------------
 
 
@@ -76,6 +107,9 @@ def _row(facet: str, region: str, option: str, n: int) -> FacetCount:
         row.person_id = int(option)
     elif facet == Facet.SERVICE:
         row.service_id = int(option)
+    elif facet == Facet.COMBO:
+        genre, service, _ = option.split(".")
+        row.genre_id, row.service_id = int(genre) or None, int(service) or None
     return row
 
 
@@ -89,6 +123,9 @@ def _count(keys: set[Key]) -> dict[Key, int]:
     for (facet, region), options in by_facet.items():
         if facet == Facet.FILMS:
             counts[facet, region, ""] = Film.objects.count()
+        elif facet == Facet.COMBO:
+            for option in options:
+                counts[facet, region, option] = _combo_count(region, option)
         elif facet == Facet.DECADE:
             for option in options:
                 start = int(option)
@@ -110,6 +147,19 @@ def _count(keys: set[Key]) -> dict[Key, int]:
             for option, n in rows.order_by():
                 counts[facet, region, str(option)] = n
     return counts
+
+
+def _combo_count(region: str, option: str) -> int:
+    genre, service, offer = option.split(".")
+    rows = Availability.objects.current().filter(region=region)
+    if service != "0":
+        rows = rows.filter(service_id=int(service))
+    if offer:
+        rows = rows.filter(offer_type=offer)
+    if genre != "0":
+        films = FILM_GENRES.objects.filter(genre_id=int(genre)).values("film_id")
+        rows = rows.filter(film_id__in=films)
+    return rows.values("film_id").distinct().count()
 
 
 def facet_counts_recount(keys: set[Key]) -> None:
@@ -170,6 +220,7 @@ def facet_counts_rebuild() -> int:
             n=Count("film_id", distinct=True)
         )
         counts.update(((Facet.OFFER, str(r), offer), n) for r, offer, n in offers)
+        counts.update(_all_combo_counts(current))
         counts = {key: n for key, n in counts.items() if n}
 
         stored = {
@@ -194,6 +245,24 @@ def facet_counts_rebuild() -> int:
     return len(counts)
 
 
+def _all_combo_counts(current) -> dict[Key, int]:
+    """Every COMBO cell (combo_keys()), five grouped counts of the current offers."""
+    counts = {}
+    with_genre = current.filter(film__genres__isnull=False)
+    groupings = [
+        (with_genre, ("film__genres", "service_id", "offer_type"), "{}.{}.{}"),
+        (with_genre, ("film__genres", "service_id"), "{}.{}."),
+        (with_genre, ("film__genres", "offer_type"), "{}.0.{}"),
+        (current, ("service_id", "offer_type"), "0.{}.{}"),
+        (current, ("service_id",), "0.{}."),
+    ]
+    for rows, columns, cell in groupings:
+        grouped = rows.values_list("region", *columns).annotate(n=Count("film_id", distinct=True))
+        for region, *values, n in grouped.order_by():
+            counts[Facet.COMBO, str(region), cell.format(*values)] = n
+    return counts
+
+
 # --- signal receivers (films/apps.py) ---------------------------------------------------------
 
 
@@ -214,8 +283,9 @@ def film_post_save(sender, instance, created=False, update_fields=None, **kwargs
 
 
 def film_pre_delete(sender, instance, **kwargs):
-    genres = FILM_GENRES.objects.filter(film_id=instance.pk).values_list("genre_id", flat=True)
-    instance._counts_before = genre_keys(genres)
+    # Its offers and genres go with it, in an order of Django's: their cells are known now.
+    genres = genres_of([instance.pk])
+    instance._counts_before = genre_keys(genres) | combo_keys(genres, offers_of([instance.pk]))
 
 
 def film_post_delete(sender, instance, **kwargs):
@@ -242,31 +312,44 @@ def credit_post_delete(sender, instance, **kwargs):
 def offer_pre_save(sender, instance, raw=False, update_fields=None, **kwargs):
     if instance.pk is not None and _counted(update_fields, OFFER_FIELDS):
         old = Availability.objects.filter(pk=instance.pk).values_list(
-            "region", "service_id", "offer_type"
+            "film_id", "region", "service_id", "offer_type"
         )
-        instance._counts_before = {k for row in old for k in offer_keys(*row)}
+        instance._counts_before = {
+            key
+            for film, *offer in old
+            for key in offer_keys(*offer) | combo_keys(genres_of([film]), [offer])
+        }
 
 
 def offer_post_save(sender, instance, created=False, update_fields=None, **kwargs):
     if created or _counted(update_fields, OFFER_FIELDS):
         before = instance.__dict__.pop("_counts_before", set())
-        now = offer_keys(instance.region, instance.service_id, instance.offer_type)
+        offer = (instance.region, instance.service_id, instance.offer_type)
+        now = offer_keys(*offer) | combo_keys(genres_of([instance.film_id]), [offer])
         facet_counts_recount(before | now)
 
 
 def offer_post_delete(sender, instance, **kwargs):
-    facet_counts_recount(offer_keys(instance.region, instance.service_id, instance.offer_type))
+    offer = (instance.region, instance.service_id, instance.offer_type)
+    # A film being deleted has lost its genres already, maybe: film_pre_delete has its cells.
+    facet_counts_recount(offer_keys(*offer) | combo_keys(genres_of([instance.film_id]), [offer]))
 
 
 def film_genres_changed(sender, instance, action, reverse, pk_set, **kwargs):
-    """A film's genres (or a genre's films) changed: recount the genres concerned."""
+    """A film's genres (or a genre's films) changed: recount the genres concerned, and their
+    COMBO cells with the films' offers."""
     if action == "pre_clear":
         if reverse:
-            instance._genres_before = {instance.pk}
+            films = FILM_GENRES.objects.filter(genre_id=instance.pk).values("film_id")
+            instance._genres_before = genres = {instance.pk}
         else:
-            links = FILM_GENRES.objects.filter(film_id=instance.pk)
-            instance._genres_before = set(links.values_list("genre_id", flat=True))
+            films = [instance.pk]
+            instance._genres_before = genres = genres_of(films)
+        instance._combo_before = combo_keys(genres, offers_of(films), any_genre=False)
     elif action == "post_clear":
-        facet_counts_recount(genre_keys(instance.__dict__.pop("_genres_before", set())))
+        before = instance.__dict__.pop("_combo_before", set())
+        facet_counts_recount(genre_keys(instance.__dict__.pop("_genres_before", set())) | before)
     elif action in ("post_add", "post_remove"):
-        facet_counts_recount(genre_keys({instance.pk} if reverse else pk_set or ()))
+        genres, films = ({instance.pk}, pk_set or ()) if reverse else (pk_set or (), [instance.pk])
+        cells = combo_keys(genres, offers_of(films), any_genre=False) if genres and films else set()
+        facet_counts_recount(genre_keys(genres) | cells)

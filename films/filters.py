@@ -32,7 +32,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 from django_countries import countries
 from django_filters.fields import ChoiceField, ModelChoiceField, ModelMultipleChoiceField
@@ -555,8 +555,15 @@ class FilmFilter(django_filters.FilterSet):
         current = self.all_offers().in_region(region).order_by()
         table = FacetCount.objects.order_by()
 
+        # One genre, service and offer type at most, and nothing else: stored cells (COMBO).
+        cells = self.combo_cell(values)
+        combos = table.filter(facet=FacetCount.Facet.COMBO, region=region)
         if genre_base is None:
             genres = table.filter(facet=FacetCount.Facet.GENRE).annotate(oid=F("genre_id"))
+        elif cells:
+            _, service, offer = cells
+            genres = combos.filter(genre__isnull=False, option__endswith=f".{service}.{offer}")
+            genres = genres.annotate(oid=F("genre_id"))
         else:
             genres = (
                 among(FILM_GENRES.objects.all(), "film_id", genre_base)
@@ -567,6 +574,11 @@ class FilmFilter(django_filters.FilterSet):
         if offer_base is None and not offers:
             by_service = table.filter(facet=FacetCount.Facet.SERVICE, region=region)
             by_service = by_service.annotate(oid=F("service_id"))
+        elif cells:
+            genre, _, offer = cells
+            by_service = combos.filter(
+                service__isnull=False, option__startswith=f"{genre}.", option__endswith=f".{offer}"
+            ).annotate(oid=F("service_id"))
         else:
             rows = current.filter(offer_type__in=offers) if offers else current
             if offer_base is not None:
@@ -579,6 +591,11 @@ class FilmFilter(django_filters.FilterSet):
         if offer_base is None and not services:
             by_offer = table.filter(facet=FacetCount.Facet.OFFER, region=region)
             by_offer = by_offer.annotate(okey=F("option"))
+        elif cells:
+            genre, service, _ = cells
+            prefix = f"{genre}.{service}."
+            by_offer = combos.filter(option__startswith=prefix).exclude(option=prefix)
+            by_offer = by_offer.annotate(okey=Substr("option", len(prefix) + 1))
         else:
             rows = current.filter(service__in=services) if services else current
             if offer_base is not None:
@@ -587,7 +604,9 @@ class FilmFilter(django_filters.FilterSet):
                 okey=F("offer_type"), n=Count("film_id", distinct=len(services or ()) != 1)
             )
         # Neither chosen: both count the same offers, once each way in one pass where it can.
-        both = offer_base is not None and not services and not offers and uses_postgres(current)
+        both = (
+            offer_base is not None and not (services or offers or cells) and uses_postgres(current)
+        )
         regions = table.filter(facet=FacetCount.Facet.SERVICE).annotate(okey=F("region"))
         lists = {
             "genre-name": Genre.objects.annotate(oid=F("pk"), okey=F("slug"), oname=F("name")),
@@ -625,6 +644,22 @@ class FilmFilter(django_filters.FilterSet):
                 kind = "offer" if oid is None else "service"
             rows[kind].append((oid, key, name, n))
         return rows
+
+    def combo_cell(self, values) -> tuple[int, int, str] | None:
+        """(genre id, service id, offer type), 0 or "" for any, when the only filters are one
+        genre, one service and one offer type at most: their counts are stored (the COMBO
+        rows of FacetCount, kept current by films/counts.py); else None."""
+        narrowing = self.active_values(skip=self.NARROWING_SKIPPED)
+        if narrowing.keys() - {"genre", "service", "offer"}:
+            return None
+        if any(len(value) > 1 for value in narrowing.values()):
+            return None
+        genre, service, offer = (values.get(name) for name in ("genre", "service", "offer"))
+        return (
+            genre[0].pk if genre else 0,
+            service[0].pk if service else 0,
+            offer[0] if offer else "",
+        )
 
     @staticmethod
     def service_and_offer_counts(offers):

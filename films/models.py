@@ -822,6 +822,11 @@ class FacetCount(models.Model):
         DECADE = "decade", "Decade"
         SERVICE = "service", "Streaming service"
         OFFER = "offer", "Offer type"
+        # Films in a genre with a current offer on a service of an offer type, in a region; any
+        # genre, service or offer type when left out (option "<genre>.<service>.<offer type>",
+        # "0" or "" for any): the counts of a list filtered by one genre, service and offer
+        # type at most (films/counts.py, FilmFilter.combo_counts()).
+        COMBO = "combo", "Genre, service and offer type"
 
     facet = models.CharField(max_length=20, choices=Facet)
     # Offers are per country: the service and offer-type counts are a region's, the rest "".
