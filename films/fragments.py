@@ -32,9 +32,9 @@ class CachedPageMixin:
         return {}
 
     def cache_parts(self) -> dict | None:
-        """What the page depends on besides the catalogue version: its address (with the host:
-        the head's links are absolute) and the reader's region; None: not to be cached."""
-        return {"url": self.request.build_absolute_uri(), "region": cookie_region(self.request)}
+        """What the page depends on besides the catalogue version (address_parts()); None: not
+        to be cached."""
+        return address_parts(self.request)
 
     def full_context(self, **kwargs):
         if obj := getattr(self, "object", None):
@@ -80,9 +80,6 @@ class SharedPageMixin:
     fragment_name = "shared-page"
     shared_template = ""
 
-    def cache_parts(self) -> dict:
-        return {"url": self.request.build_absolute_uri(), "region": cookie_region(self.request)}
-
     def get(self, request, *args, **kwargs):
         made = {}
 
@@ -101,12 +98,7 @@ class SharedPageMixin:
             }
 
         try:
-            if settings.SHARED_PAGES_ENABLED:
-                page = cached_fragment(
-                    self.fragment_name, self.cache_parts(), render, request=request
-                )
-            else:
-                page = render()
+            page = made_once(self.fragment_name, address_parts(request), render, request)
         except _Answered as answered:
             return answered.response
         # A page just made keeps its whole context (tests and debugging read it).
@@ -117,8 +109,24 @@ class SharedPageMixin:
 
 
 class _Answered(Exception):
+    """A response that is not a page to share (a redirect, a 404): given as it is."""
+
     def __init__(self, response):
         self.response = response
+
+
+def address_parts(request) -> dict:
+    """What a shared page depends on besides the catalogue version: its address (with the host:
+    the head's links are absolute) and the reader's region."""
+    return {"url": request.build_absolute_uri(), "region": cookie_region(request)}
+
+
+def made_once(name, parts, render, request=None):
+    """``render()``'s value, made once per catalogue version and shared (cached_fragment()),
+    or made each time with shared pages off (``SHARED_PAGES_ENABLED``)."""
+    if not settings.SHARED_PAGES_ENABLED:
+        return render()
+    return cached_fragment(name, parts, render, request=request)
 
 
 def shared_response(name, request, make) -> HttpResponse:
@@ -132,12 +140,8 @@ def shared_response(name, request, make) -> HttpResponse:
             raise _Answered(response)
         return {"content": response.content, "headers": dict(response.items())}
 
-    parts = {"url": request.build_absolute_uri(), "region": cookie_region(request)}
     try:
-        if settings.SHARED_PAGES_ENABLED:
-            made = cached_fragment(name, parts, render)
-        else:
-            made = render()
+        made = made_once(name, address_parts(request), render)
     except _Answered as answered:
         return answered.response
     return HttpResponse(made["content"], headers=made["headers"])
