@@ -86,10 +86,6 @@ def offers_of(film_ids) -> set[tuple[str, int, str]]:
     return set(rows.values_list("region", "service_id", "offer_type").distinct())
 
 
-def film_combo_keys(film_id) -> set[Key]:
-    return combo_keys(genres_of([film_id]), offers_of([film_id]))
-
-
 # --- counting ---------------------------------------------------------------------------------
 
 
