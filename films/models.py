@@ -13,7 +13,6 @@ from django.db import models
 from django.db.models import (
     Count,
     Exists,
-    ExpressionWrapper,
     F,
     OrderBy,
     OuterRef,
@@ -613,20 +612,18 @@ class AvailabilityQuerySet(models.QuerySet):
         """A service page's "New on" and "Recently left" offers, newest first, in one query:
         at most ``per_list`` of each, from the last ``FILMMAG_OFFER_RECENT_DAYS`` days."""
         since = recent_since()
-        rows = (self.arrived_since(since) | self.left_since(since)).filter(service=service)
+        mine = self.filter(service=service)
+        # Each list's ids walk their own index newest first and stop at ``per_list``. Ranking
+        # both lists' rows in one window read every recent offer with its film, and its "not
+        # back" test over an OR read every current offer: 150 ms at 300,000 offers.
+        arrived = mine.arrived_since(since).order_by("-first_seen", "film_id", "pk")
+        left = mine.left_since(since).order_by("-ended", "film_id", "pk")
         return (
-            rows.annotate(
-                left=ExpressionWrapper(Q(ended__isnull=False), output_field=models.BooleanField()),
-                event=Coalesce("ended", "first_seen"),
+            mine.filter(Q(first_seen__gte=since) | Q(ended__gte=since))
+            .filter(
+                Q(pk__in=arrived.values("pk")[:per_list]) | Q(pk__in=left.values("pk")[:per_list])
             )
-            .annotate(
-                rank=Window(
-                    RowNumber(),
-                    partition_by=[F("left")],
-                    order_by=[F("event").desc(), F("film_id").asc(), F("pk").asc()],
-                )
-            )
-            .filter(rank__lte=per_list)
+            .annotate(event=Coalesce("ended", "first_seen"))
             .select_related("film", "service")
             .order_by("-event", "film_id", "pk")
         )
