@@ -118,10 +118,14 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # page), not after the system's TCP timeout of about two minutes.
     options = DATABASES["default"].setdefault("OPTIONS", {})
     options.setdefault("connect_timeout", int(os.environ.get("DJANGO_DB_CONNECT_TIMEOUT", "5")))
-    # Per connection: no JIT compilation (it cost a facet query 600 ms to save a few), and
-    # room for the facet counts' hashes and sorts in memory rather than on disk. README, Speed.
+    # Per connection: no JIT compilation (it cost a facet query 600 ms to save a few), room
+    # for the facet counts' hashes and sorts in memory rather than on disk, and no parallel
+    # workers (starting them cost short queries more than they saved). README, Speed.
     options.setdefault(
-        "options", os.environ.get("DJANGO_DB_OPTIONS", "-c jit=off -c work_mem=32MB")
+        "options",
+        os.environ.get(
+            "DJANGO_DB_OPTIONS", "-c jit=off -c work_mem=32MB -c max_parallel_workers_per_gather=0"
+        ),
     )
 
 # PostgreSQL read replicas (streaming standbys of DATABASE_URL): public pages read from them,
