@@ -14,7 +14,7 @@ from films.sitemaps import FilmSitemap, GenreSitemap, PersonSitemap, ServiceSite
 from reviews.sitemaps import ReviewSitemap, TagSitemap
 
 # /sitemap.xml is an index of these sections, each at /sitemap-<section>.xml, split into pages
-# (?p=2…) of Sitemap.limit (50,000) addresses.
+# (?p=2…) of CountedSitemap.limit (10,000) addresses.
 sitemaps = {
     "films": FilmSitemap,
     "people": PersonSitemap,

@@ -344,6 +344,8 @@ class Film(WrittenFilesMixin, models.Model):
             # With the id: the facet counts' year and decade filters read the index alone.
             models.Index(fields=["year", "id"], name="film_year_id_idx"),
             models.Index(fields=["title"], name="film_title_idx"),
+            # The latest change of a genre's or service's films, newest first (films.sitemaps).
+            models.Index(fields=["updated_at"], name="film_updated_idx"),
             GinIndex(fields=["search_vector"], name="film_search_idx"),
             # The film list's "Highest rated" and "Recently reviewed" orders (films.filters).
             SortIndex(

@@ -10,6 +10,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models, transaction
 from django.db.models import Case, F, Min, OuterRef, Q, Subquery, When
+from django.db.models.functions import Greatest
 from django.urls import reverse
 from django.utils import timezone
 from taggit.managers import TaggableManager
@@ -328,6 +329,9 @@ class Review(WrittenFilesMixin, models.Model):
             # The next expiry (films.cache asks for it after each change).
             models.Index(fields=["status", "expires_at"], name="review_expiry_idx"),
             GinIndex(fields=["search_vector"], name="review_search_idx"),
+            # The latest change of a published review (of a genre's films, say): the sitemap's
+            # lastmod (reviews.sitemaps.changed_at).
+            models.Index(Greatest("updated_at", "published_at"), name="review_changed_idx"),
         ]
         constraints = [
             models.CheckConstraint(
