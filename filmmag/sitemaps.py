@@ -25,6 +25,15 @@ CLOSING = "</urlset>\n"
 KEPT_HEADERS = ("Last-Modified", "X-Robots-Tag")
 
 
+def index(request, sitemaps, **kwargs):
+    """The index of sections, made once per catalogue version and shared, as they are."""
+    return shared_response(
+        "sitemap-index",
+        request,
+        lambda: sitemaps_views.index(request, sitemaps, **kwargs).render(),
+    )
+
+
 def sitemap(request, sitemaps, section=None, **kwargs):
     """A section, made once per catalogue version and shared (films.fragments)."""
     return shared_response(

@@ -3,12 +3,12 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.sitemaps import views as sitemaps_views
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 
 from filmmag import health
 from filmmag.media import serve_media
+from filmmag.sitemaps import index as sitemap_index
 from filmmag.sitemaps import sitemap as sitemap_section
 from films.sitemaps import FilmSitemap, GenreSitemap, PersonSitemap, ServiceSitemap
 from reviews.sitemaps import ReviewSitemap, TagSitemap
@@ -38,7 +38,7 @@ urlpatterns = [
     path("", include("films.urls")),
     path(
         "sitemap.xml",
-        sitemaps_views.index,
+        sitemap_index,
         {"sitemaps": sitemaps},
         name="django.contrib.sitemaps.views.index",
     ),

@@ -139,6 +139,23 @@ def test_the_sections_lastmod_is_the_latest_of_its_pages(client, catalogue, time
     assert section(client, "/sitemap-reviews.xml")[review.get_absolute_url()] == "2031-05-06"
 
 
+def test_the_index_and_sections_shared_between_requests_follow_an_edit(
+    client, catalogue, time_machine
+):
+    film, _ = catalogue
+    made = film.updated_at.date().isoformat()
+    assert index(client)["/sitemap-films.xml"].startswith(made)
+    assert section(client, "/sitemap-films.xml")[film.get_absolute_url()] == made
+    assert count_queries(client, "/sitemap.xml") == 0  # shared, until the catalogue changes
+    assert count_queries(client, "/sitemap-films.xml") == 0
+
+    time_machine.move_to(datetime(2031, 5, 7, 12, tzinfo=UTC), tick=False)
+    film.save()
+
+    assert index(client)["/sitemap-films.xml"].startswith("2031-05-07")
+    assert section(client, "/sitemap-films.xml")[film.get_absolute_url()] == "2031-05-07"
+
+
 def test_a_scheduled_review_appears_at_its_time_dated_from_it(client, catalogue, time_machine):
     film, _ = catalogue
     at = datetime(2030, 3, 4, 9, tzinfo=UTC)
