@@ -343,7 +343,11 @@ class Film(WrittenFilesMixin, models.Model):
         indexes = [
             # With the id: the facet counts' year and decade filters read the index alone.
             models.Index(fields=["year", "id"], name="film_year_id_idx"),
-            models.Index(fields=["title"], name="film_title_idx"),
+            # The film list's orders (films.filters.ORDERINGS), read from an index: sorting every
+            # film by title for page 2,000 took 190 ms at 100,000 films, by year 100 ms.
+            models.Index(fields=["title", "year", "id"], name="film_title_sort_idx"),
+            models.Index(fields=["year", "title", "id"], name="film_oldest_sort_idx"),
+            models.Index(F("year").desc(), "title", "id", name="film_newest_sort_idx"),
             # The latest change of a genre's or service's films, newest first (films.sitemaps).
             models.Index(fields=["updated_at"], name="film_updated_idx"),
             GinIndex(fields=["search_vector"], name="film_search_idx"),
