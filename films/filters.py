@@ -50,7 +50,8 @@ from films.models import (
     StreamingService,
 )
 from films.regions import default_region, region_clean
-from films.search import clean_query, uses_postgres
+from films.search import clean_query
+from films.sql import EqualsAny, uses_postgres
 
 # Seconds at most; less when a scheduled change comes sooner (films/cache.py). A safety net for
 # writes that send no signal: every known change replaces the version at once.
@@ -196,14 +197,6 @@ class Grouped(Func):
 
     def get_group_by_cols(self):
         return []
-
-
-class EqualsAny(Func):
-    """``column = ANY(array)`` (PostgreSQL)."""
-
-    arg_joiner = " = ANY("
-    template = "%(expressions)s)"
-    output_field = models.BooleanField()
 
 
 def among(queryset, field: str, ids):

@@ -23,11 +23,13 @@ from functools import lru_cache, reduce
 from operator import and_, or_
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
-from django.db import connections, models
+from django.db import models
 from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Greatest
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+
+from films.sql import uses_postgres
 
 MAX_QUERY_LENGTH = 200
 MAX_WORDS = 8  # each word is a condition on every field on SQLite
@@ -105,10 +107,6 @@ class SearchFields:
     related: Related | None = None
     vector: str = "search_vector"
     tie_break: tuple[str, ...] = field(default=("pk",))
-
-
-def uses_postgres(queryset: models.QuerySet) -> bool:
-    return connections[queryset.db].vendor == "postgresql"
 
 
 def search_queryset(
