@@ -14,6 +14,7 @@ from django.utils.html import format_html, format_html_join
 from reversion.admin import VersionAdmin
 from taggit.managers import TaggableManager
 
+from films.admin_lists import ScalingChangeListMixin
 from films.admin_pictures import (
     PictureFormMixin,
     PictureInlineFormSet,
@@ -313,7 +314,7 @@ class OptimisticVersionAdmin(VersionAdmin):
 
 
 @admin.register(Film)
-class FilmAdmin(PictureStorageAdminMixin, OptimisticVersionAdmin):
+class FilmAdmin(ScalingChangeListMixin, PictureStorageAdminMixin, OptimisticVersionAdmin):
     formfield_overrides = {TaggableManager: {"form_class": KeywordsField}}
     form = FilmAdminForm
     list_display = [
@@ -397,7 +398,7 @@ class FilmAdmin(PictureStorageAdminMixin, OptimisticVersionAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(PictureStorageAdminMixin, admin.ModelAdmin):
+class PersonAdmin(ScalingChangeListMixin, PictureStorageAdminMixin, admin.ModelAdmin):
     form = PersonAdminForm
     list_display = [
         thumbnail_column("portrait_picture", "portrait"),
@@ -512,7 +513,7 @@ class OfferStateListFilter(admin.SimpleListFilter):
 
 
 @admin.register(Availability)
-class AvailabilityAdmin(admin.ModelAdmin):
+class AvailabilityAdmin(ScalingChangeListMixin, admin.ModelAdmin):
     """Every offer with its history. "Not checked for N days" lists the links to check again:
     open each, then "Mark as checked today". Saving an offer counts as a check too.
 

@@ -728,6 +728,8 @@ class Availability(models.Model):
             ),
             models.Index(fields=["service", "first_seen"], name="avail_service_first_seen_idx"),
             models.Index(fields=["service", "ended"], name="avail_service_ended_idx"),
+            # The admin's list of offers, least recently checked first, and its dates.
+            models.Index(fields=["last_checked"], name="avail_last_checked_idx"),
             # The service and offer-type facets: a region's current offers, by service or by
             # offer type, with the film (index-only scans). By offer type, in the films' order
             # with their service: the service counts of films of a genre merge the two indexes.

@@ -15,6 +15,7 @@ from django.utils import timezone
 from taggit.managers import TaggableManager
 
 from films.admin import PictureStorageAdminMixin
+from films.admin_lists import RecentRelatedListFilter, ScalingChangeListMixin
 from films.admin_pictures import PictureFormMixin, PictureSlot, thumbnail
 from films.forms import KeywordsField, OptimisticLockingForm
 from reviews import admin_tags  # noqa: F401  (the tag admin: rename, merge, duplicates)
@@ -250,7 +251,11 @@ class ReviewAdminForm(PictureFormMixin, OptimisticLockingForm):
 
 @admin.register(Review)
 class ReviewAdmin(
-    PictureStorageAdminMixin, ReviewHistoryMixin, ReviewPreviewAdminMixin, admin.ModelAdmin
+    ScalingChangeListMixin,
+    PictureStorageAdminMixin,
+    ReviewHistoryMixin,
+    ReviewPreviewAdminMixin,
+    admin.ModelAdmin,
 ):
     formfield_overrides = {TaggableManager: {"form_class": KeywordsField}}
     form = ReviewAdminForm
@@ -267,7 +272,7 @@ class ReviewAdmin(
     list_filter = [
         StateListFilter,
         ("author", WriterListFilter),
-        ("film", admin.RelatedOnlyFieldListFilter),
+        ("film", RecentRelatedListFilter),
         "film__genres",
         "is_demo",
     ]
