@@ -12,7 +12,9 @@ class RowsByIdPaginator(Paginator):
 
     def page(self, number):
         rows = self.object_list
-        if not isinstance(rows, QuerySet) or rows.query.distinct or rows.query.combinator:
+        # A list, or a queryset that cannot give its ids as a subquery: paged as Django does.
+        query = rows.query if isinstance(rows, QuerySet) else None
+        if query is None or query.is_sliced or query.distinct or query.combinator:
             return super().page(number)
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page

@@ -45,14 +45,11 @@ def latest(*times):
     return Greatest(*(Coalesce(t, *(o for o in times if o is not t)) for t in times))
 
 
-def latest_film_change(**film_lookups) -> Subquery:
-    films = Film.objects.filter(**film_lookups).order_by("-updated_at")
-    return Subquery(films.values("updated_at")[:1])
-
-
-def latest_change_of(model) -> Subquery:
-    """When a row of ``model`` last changed (its ``updated_at``), by its index."""
-    return Subquery(model.objects.order_by("-updated_at").values("updated_at")[:1])
+def latest_change_of(model, **lookups) -> Subquery:
+    """When a row of ``model`` (matching ``lookups``) last changed: its ``updated_at``, newest
+    first by its index."""
+    rows = model.objects.filter(**lookups).order_by("-updated_at")
+    return Subquery(rows.values("updated_at")[:1])
 
 
 SLUG_MARK = "sitemap-slug-mark"
@@ -183,7 +180,7 @@ class GenreSitemap(CountedSitemap):
     def lastmods(self, items):
         films = {"genres": OuterRef("pk")}
         return items.annotate(
-            lastmod_at=latest("updated_at", latest_film_change(**films), *activity(**films))
+            lastmod_at=latest("updated_at", latest_change_of(Film, **films), *activity(**films))
         )
 
     def changes(self):
@@ -205,7 +202,7 @@ class ServiceSitemap(CountedSitemap):
     def lastmods(self, items):
         films = {"availabilities__service": OuterRef("pk")}
         return items.annotate(
-            lastmod_at=latest("updated_at", latest_film_change(**films), *activity(**films))
+            lastmod_at=latest("updated_at", latest_change_of(Film, **films), *activity(**films))
         )
 
     def changes(self):

@@ -39,11 +39,13 @@ def test_every_page_holds_what_slicing_the_whole_list_gives(films, order, per_pa
         assert list(by_id.page(number)) == list(by_slice.page(number)), (order, number)
 
 
-def test_a_list_or_a_distinct_queryset_is_paged_as_django_does(films):
+def test_a_list_or_a_distinct_or_sliced_queryset_is_paged_as_django_does(films):
     as_list = list(films.order_by("pk"))
     assert list(RowsByIdPaginator(as_list, 5).page(2)) == as_list[5:10]
     distinct = films.order_by("title").values_list("title", flat=True).distinct()
     assert list(RowsByIdPaginator(distinct, 2).page(2)) == list(Paginator(distinct, 2).page(2))
+    sliced = films.order_by("pk")[:7]
+    assert list(RowsByIdPaginator(sliced, 5).page(2)) == as_list[5:7]
 
 
 def test_a_deep_page_costs_the_queries_of_the_first(client, films, settings, monkeypatch):
